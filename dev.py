@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""Set up a virtual environment and run estatesplan's main jobs.
+
+    python3 dev.py demo   build the synthetic demo study into ./demo-study and serve the map app
+    python3 dev.py test   run the whole test suite (lint, unit, integration, app, notebooks, doctests)
+    python3 dev.py setup  only create or update the environment
+
+Needs nothing but Python 3.11+ and git. The environment lives in ./.venv (override with
+ESTATESPLAN_VENV); it is created when absent and reinstalled only when pyproject.toml or
+requirements/constraints.txt change. Extra arguments after `test` go to pytest, after `demo`
+to `estatesplan demo`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = Path(os.environ.get("ESTATESPLAN_VENV", ROOT / ".venv"))
+CONSTRAINTS = ROOT / "requirements" / "constraints.txt"
+STAMP = VENV / ".estatesplan-installed"
+
+
+def _bin(name: str) -> Path:
+    sub = "Scripts" if os.name == "nt" else "bin"
+    suffix = ".exe" if os.name == "nt" else ""
+    return VENV / sub / f"{name}{suffix}"
+
+
+def _fingerprint() -> str:
+    h = hashlib.sha256()
+    for f in (ROOT / "pyproject.toml", CONSTRAINTS):
+        if f.is_file():
+            h.update(f.read_bytes())
+    h.update(sys.version.encode())
+    return h.hexdigest()
+
+
+def _run(cmd: list[str], **kwargs: object) -> None:
+    print("+", " ".join(str(c) for c in cmd), flush=True)
+    subprocess.run(cmd, check=True, cwd=ROOT, **kwargs)  # type: ignore[call-overload]
+
+
+def setup() -> None:
+    """Create ./.venv if absent and install estatesplan with its extras and test tools."""
+    if sys.version_info < (3, 11):
+        sys.exit(f"estatesplan needs Python 3.11 or newer; this is {sys.version.split()[0]}")
+    if not _bin("python").exists():
+        print(f"creating virtual environment in {VENV}", flush=True)
+        venv.EnvBuilder(with_pip=True, clear=False).create(VENV)
+    want = _fingerprint()
+    if STAMP.is_file() and STAMP.read_text() == want:
+        return
+    py = str(_bin("python"))
+    cmd = [py, "-m", "pip", "install", "--disable-pip-version-check", "-q", "-e", ".[all,test]"]
+    if CONSTRAINTS.is_file():
+        cmd[6:6] = ["-c", str(CONSTRAINTS)]
+    _run(cmd)
+    STAMP.write_text(want)
+
+
+def demo(args: list[str]) -> int:
+    """Build the demo study into ./demo-study and serve the app."""
+    setup()
+    cmd = [str(_bin("estatesplan")), "demo", "--out", "demo-study", "--serve", *args]
+    print("+", " ".join(cmd), flush=True)
+    try:
+        return subprocess.call(cmd, cwd=ROOT)
+    except KeyboardInterrupt:
+        return 0
+
+
+def test(args: list[str]) -> int:
+    """Lint, then run every test (unit, integration, app, notebooks) and the doctests."""
+    setup()
+    py = str(_bin("python"))
+    lint = subprocess.call(
+        [py, "-m", "ruff", "check", "estatesplan", "tests", "app.py", "dev.py"], cwd=ROOT
+    )
+    if lint:
+        print("ruff found problems (above)", file=sys.stderr)
+        return lint
+    workers = "2" if (os.cpu_count() or 1) >= 2 else "0"
+    cmd = [py, "-m", "pytest", "-n", workers, "--doctest-modules", "estatesplan", "tests", *args]
+    print("+", " ".join(cmd), flush=True)
+    return subprocess.call(cmd, cwd=ROOT)
+
+
+def main() -> int:
+    """Dispatch ``demo``, ``test`` or ``setup``."""
+    if len(sys.argv) < 2 or sys.argv[1] not in {"demo", "test", "setup"}:
+        print(__doc__)
+        return 2
+    command, rest = sys.argv[1], sys.argv[2:]
+    if command == "setup":
+        setup()
+        return 0
+    return demo(rest) if command == "demo" else test(rest)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,207 @@
+"""Command line: ``estatesplan demo|run|validate|app``. It only arranges calls into the core."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import subprocess
+import sys
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from . import __version__, export, pipeline
+from .errors import EstatesplanError
+from .progress import tqdm_progress
+from .study import Study
+
+__all__ = ["main"]
+
+logger = logging.getLogger("estatesplan")
+
+
+class _TqdmHandler(logging.Handler):
+    """Write log lines through tqdm so they do not break a progress bar."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        from tqdm.auto import tqdm
+
+        tqdm.write(self.format(record), file=sys.stderr)
+
+
+class _StageFilter(logging.Filter):
+    """Without --verbose, show stage summaries and warnings, not each loader's detail."""
+
+    _SUMMARY = ("estatesplan.pipeline", "estatesplan.export", "estatesplan.cli")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING or record.name.startswith(self._SUMMARY)
+
+
+def _configure_logging(verbose: bool, quiet: bool) -> None:
+    level = logging.WARNING if quiet else (logging.DEBUG if verbose else logging.INFO)
+    handler = _TqdmHandler()
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    if not verbose:
+        handler.addFilter(_StageFilter())
+    root = logging.getLogger("estatesplan")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+
+    def show(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: TextIO | None = None,
+        line: str | None = None,
+    ) -> None:
+        from tqdm.auto import tqdm
+
+        tqdm.write(f"warning: {message}", file=sys.stderr)
+
+    warnings.showwarning = show
+
+
+def _summary(study: Study, out: Path | None) -> None:
+    tag = " [SYNTHETIC DATA]" if study.synthetic else ""
+    in_area = int(study.assets["in_area"].sum()) if "in_area" in study.assets else len(study.assets)
+    line = (
+        f"{study.name}{tag}: {len(study.zones):,} zones, "
+        f"{study.zones['population'].sum():,.0f} residents, {len(study.assets):,} assets "
+        f"({in_area:,} in the area, {study.assets['asset_type'].nunique()} types), "
+        f"{len(study.neighbourhoods)} neighbourhoods"
+    )
+    print(line)
+    if out is not None:
+        print(f"outputs written to {out}")
+
+
+def _write(study: Study, out: Path) -> None:
+    export.write_study(study, out)
+    _summary(study, out)
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from . import demo
+
+    out = Path(args.out)
+    inputs = out / "inputs"
+    logger.info("generating the synthetic demo area (seed %d) in %s", args.seed, inputs)
+    toml = demo.write_demo(inputs, seed=args.seed)
+    study = pipeline.run_study(toml, progress=tqdm_progress(leave=False, disable=args.quiet))
+    _write(study, out)
+    if args.serve:
+        return _serve(str(out), port=args.port)
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    study = pipeline.run_study(args.config, progress=tqdm_progress(leave=False, disable=args.quiet))
+    _write(study, Path(args.out))
+    if args.serve:
+        return _serve(str(Path(args.out)), port=args.port)
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    study = pipeline.run_study(args.config, progress=tqdm_progress(leave=False, disable=args.quiet))
+    _summary(study, None)
+    print("valid: every layer meets the data contracts")
+    return 0
+
+
+def _serve(source: str, *, port: int) -> int:
+    script = Path(__file__).with_name("app") / "streamlit_app.py"
+    env = dict(os.environ, ESTATESPLAN_STUDY=source)
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(script),
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    print(f"serving the map app at http://localhost:{port} (Ctrl+C to stop)")
+    try:
+        return subprocess.call(cmd, env=env)
+    except KeyboardInterrupt:
+        return 0
+
+
+def _cmd_app(args: argparse.Namespace) -> int:
+    return _serve(args.source, port=args.port)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="estatesplan",
+        description="Spatial estates and co-location planner for integrated neighbourhood working.",
+    )
+    p.add_argument("--version", action="version", version=f"estatesplan {__version__}")
+    p.add_argument("-v", "--verbose", action="store_true", help="log details of each stage")
+    p.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    d = sub.add_parser("demo", help="generate the synthetic demo area and write its study outputs")
+    d.add_argument("--out", required=True, help="output folder")
+    d.add_argument("--seed", type=int, default=0, help="demo seed (default 0)")
+    d.add_argument("--serve", action="store_true", help="then serve the map app on the outputs")
+    d.add_argument("--port", type=int, default=8501, help="app port (default 8501)")
+    d.set_defaults(func=_cmd_demo)
+
+    r = sub.add_parser("run", help="run a study config and write its outputs")
+    r.add_argument("config", help="study config (.toml)")
+    r.add_argument("--out", required=True, help="output folder")
+    r.add_argument("--serve", action="store_true", help="then serve the map app on the outputs")
+    r.add_argument("--port", type=int, default=8501, help="app port (default 8501)")
+    r.set_defaults(func=_cmd_run)
+
+    v = sub.add_parser("validate", help="load and validate a study config without writing")
+    v.add_argument("config", help="study config (.toml)")
+    v.set_defaults(func=_cmd_validate)
+
+    a = sub.add_parser("app", help="serve the map app")
+    a.add_argument(
+        "source",
+        nargs="?",
+        default="demo",
+        help="'demo', a study config (.toml) or an output folder (default: demo)",
+    )
+    a.add_argument("--port", type=int, default=8501, help="port (default 8501)")
+    a.set_defaults(func=_cmd_app)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line.
+
+    Parameters
+    ----------
+    argv
+        Arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit status: 0 on success, 2 on a data or config error.
+    """
+    args = _parser().parse_args(argv)
+    _configure_logging(args.verbose, args.quiet)
+    try:
+        return int(args.func(args))
+    except EstatesplanError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,705 @@
+"""Study configuration: a TOML file read into frozen dataclasses, every problem reported at once.
+
+A study config names the area, its CRS, the source files (paths relative to the
+config file), cohorts and thresholds. Unknown keys and bad values are all collected
+into one :class:`~estatesplan.errors.ConfigError`. Nothing here is global: the
+config is passed explicitly to every stage.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pyproj import CRS
+from pyproj.exceptions import CRSError
+
+from . import cohorts as _cohorts
+from .contracts import ANALYSIS_CRS
+from .errors import ConfigError
+
+__all__ = [
+    "AccessConfig",
+    "AreaConfig",
+    "AssetFileConfig",
+    "AssetsConfig",
+    "NeighbourhoodsConfig",
+    "NetworkConfig",
+    "StudyConfig",
+    "TransitConfig",
+    "ZonesConfig",
+    "load_config",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class AreaConfig:
+    """The study area.
+
+    Parameters
+    ----------
+    file
+        Outline polygon(s) of the area (GeoPackage/GeoJSON). Optional when
+        ``codes`` select zones: the outline is then the union of those zones.
+    layer
+        Layer in ``file`` (default: the first).
+    filter
+        Keep only outline rows whose column equals a value, e.g. ``{"buffer_m": 0}``.
+    codes
+        Local-authority codes (e.g. ``["E09000007"]``) selecting the zones of the area.
+    asset_buffer_m
+        Keep assets up to this many metres outside the area (flagged ``in_area = False``),
+        so that people near the boundary can reach services across it. Default 0.
+    """
+
+    file: Path | None = None
+    layer: str | None = None
+    filter: dict[str, Any] = field(default_factory=dict)
+    codes: tuple[str, ...] = ()
+    asset_buffer_m: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class ZonesConfig:
+    """Population zones: either one file already in the zone contract, or ONS tables.
+
+    Parameters
+    ----------
+    file
+        A polygon layer with ``zone_id``, ``population`` and any other contract columns.
+    columns
+        Mapping contract column → column in ``file`` (for files with other names).
+    boundaries
+        ONS LSOA boundaries (GeoPackage/GeoJSON).
+    age
+        Census 2021 TS007A (5-year age bands), Nomis bulk CSV.
+    general_health
+        Census 2021 TS037 (general health).
+    disability
+        Census 2021 TS038 (disability).
+    car_availability
+        Census 2021 TS045 (car or van availability).
+    imd
+        English Indices of Deprivation file.
+    imd_edition
+        2025 (on 2021 LSOAs) or 2019 (on 2011 LSOAs, moved through ``imd_lookup``).
+    imd_lookup
+        ONS LSOA 2011 → 2021 lookup, needed for ``imd_edition = 2019``.
+    routing
+        ``"centroid"`` or ``"postcodes"`` (address-weighted; needs ``postcodes``).
+    postcodes
+        OS Code-Point Open postcode points.
+    """
+
+    file: Path | None = None
+    layer: str | None = None
+    columns: dict[str, str] = field(default_factory=dict)
+    boundaries: Path | None = None
+    age: Path | None = None
+    general_health: Path | None = None
+    disability: Path | None = None
+    car_availability: Path | None = None
+    imd: Path | None = None
+    imd_edition: Literal[2019, 2025] = 2025
+    imd_lookup: Path | None = None
+    routing: Literal["centroid", "postcodes"] = "centroid"
+    postcodes: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AssetFileConfig:
+    """One asset file in a council's or trust's own layout (see ``sources.terrier``).
+
+    Parameters
+    ----------
+    path
+        CSV, GeoJSON or GeoPackage.
+    layer
+        Layer name for multi-layer files.
+    mapping
+        Contract column → file column.
+    value_maps
+        Contract column → {file value → contract value}.
+    defaults
+        Contract column → constant for every row (e.g. ``owner_type = "nhs_trust"``).
+    x, y
+        Coordinate columns for CSV files.
+    crs
+        CRS of ``x``/``y`` (default EPSG:27700; EPSG:4326 for lon/lat).
+    id_prefix
+        Prefix added to ids to keep them unique across files.
+    """
+
+    path: Path
+    layer: str | None = None
+    mapping: dict[str, str] = field(default_factory=dict)
+    value_maps: dict[str, dict[str, str]] = field(default_factory=dict)
+    defaults: dict[str, Any] = field(default_factory=dict)
+    x: str | None = None
+    y: str | None = None
+    crs: str | None = None
+    id_prefix: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AssetsConfig:
+    """Where the asset register comes from.
+
+    Parameters
+    ----------
+    gp_practices
+        NHS ODS ``epraccur`` file (published or geocoded layout).
+    postcodes
+        OS Code-Point Open, to locate practices by postcode when the file has no coordinates.
+    osm
+        OpenStreetMap extract (.osm.pbf or .osm) for non-NHS public assets.
+    use_osm_assets
+        Read public assets from ``osm`` (default True when ``osm`` is given).
+    eric_sites
+        ERIC site-level return, attached to assets by site code.
+    eric_trust
+        ERIC trust-level returns, kept as a trust table for context (never spread over sites).
+    files
+        Further asset files (terriers, hospital lists).
+    merge_distance_m
+        OSM and register records of the same building within this distance may be merged.
+    """
+
+    gp_practices: Path | None = None
+    postcodes: Path | None = None
+    osm: Path | None = None
+    use_osm_assets: bool = True
+    eric_sites: Path | None = None
+    eric_trust: tuple[Path, ...] = ()
+    files: tuple[AssetFileConfig, ...] = ()
+    merge_distance_m: float = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class NeighbourhoodsConfig:
+    """Neighbourhoods: read from a file, or proposed from the zones.
+
+    Parameters
+    ----------
+    file
+        Polygons with an id and a name.
+    id_column, name_column
+        Columns in ``file`` holding the id and name (default ``neighbourhood_id``, ``name``).
+    method
+        ``"file"`` (when ``file`` is given) or ``"regionalise"``: contiguous groups of
+        zones with populations between ``min_population`` and ``max_population``.
+    min_population, max_population
+        Target population range (default 30,000–50,000, the PCN scale).
+    seed
+        Seed for the regionalisation, so the result is reproducible.
+    place
+        Name of the place (borough, ICB) the neighbourhoods belong to.
+    """
+
+    file: Path | None = None
+    layer: str | None = None
+    id_column: str = "neighbourhood_id"
+    name_column: str = "name"
+    method: Literal["file", "regionalise"] = "regionalise"
+    min_population: int = 30_000
+    max_population: int = 50_000
+    seed: int = 0
+    place: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AccessConfig:
+    """Access settings used by later stages.
+
+    Parameters
+    ----------
+    thresholds_min
+        Travel-time thresholds in minutes (default 10, 15, 20, 30).
+    modes
+        Travel modes to compute.
+    """
+
+    thresholds_min: tuple[float, ...] = (10.0, 15.0, 20.0, 30.0)
+    modes: tuple[str, ...] = ("walk", "cycle", "drive")
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkConfig:
+    """Street network source for the travel-time stage.
+
+    Parameters
+    ----------
+    osm
+        OpenStreetMap extract (.osm.pbf or .osm).
+    """
+
+    osm: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TransitConfig:
+    """Public transport timetable for the transit stage.
+
+    Parameters
+    ----------
+    gtfs
+        GTFS zip as published.
+    """
+
+    gtfs: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StudyConfig:
+    """A whole study: area, sources, cohorts and settings.
+
+    Parameters
+    ----------
+    name
+        Study name shown in maps and exports.
+    crs
+        Analysis CRS (projected; default EPSG:27700).
+    synthetic
+        True for generated demo data; every view and export then says so.
+    area, zones, assets, neighbourhoods, access, network, transit
+        Section settings.
+    cohorts
+        Cohorts declared in the config (name → expression over zone columns). They
+        are added to (or replace, by name) ``cohorts.DEFAULT_COHORTS``; a declared
+        cohort naming a missing column is an error, while a default cohort whose
+        source table is absent (e.g. no-car households without TS045) is skipped.
+    path
+        The config file, when read from one.
+    """
+
+    name: str
+    crs: str = ANALYSIS_CRS
+    synthetic: bool = False
+    area: AreaConfig = field(default_factory=AreaConfig)
+    zones: ZonesConfig = field(default_factory=ZonesConfig)
+    assets: AssetsConfig = field(default_factory=AssetsConfig)
+    neighbourhoods: NeighbourhoodsConfig = field(default_factory=NeighbourhoodsConfig)
+    cohorts: dict[str, str] = field(default_factory=dict)
+    access: AccessConfig = field(default_factory=AccessConfig)
+    network: NetworkConfig = field(default_factory=NetworkConfig)
+    transit: TransitConfig = field(default_factory=TransitConfig)
+    path: Path | None = None
+
+    def digest(self) -> str:
+        """Return a stable SHA-256 of the normalised config (paths and every value).
+
+        Returns
+        -------
+        str
+            64 hex characters; equal configs give equal digests.
+        """
+        data = asdict(self)
+        data.pop("path", None)
+        text = json.dumps(data, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+# ---------------------------------------------------------------------------------------
+# reading
+
+
+class _Reader:
+    """Pull typed values out of a TOML table, recording every problem."""
+
+    def __init__(self, base: Path, source: str) -> None:
+        self.base = base
+        self.source = source
+        self.problems: list[str] = []
+
+    def table(self, data: Mapping[str, Any], key: str) -> dict[str, Any]:
+        value = data.get(key, {})
+        if not isinstance(value, dict):
+            self.problems.append(f"[{key}] must be a table, found {type(value).__name__}")
+            return {}
+        return value
+
+    def unknown(self, section: str, table: Mapping[str, Any], known: set[str]) -> None:
+        for key in table:
+            if key not in known:
+                hint = ", ".join(sorted(known))
+                self.problems.append(f"[{section}] unknown key {key!r} (known keys: {hint})")
+
+    def path(self, section: str, table: Mapping[str, Any], key: str) -> Path | None:
+        value = table.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            self.problems.append(f"[{section}] {key} must be a file path (a string)")
+            return None
+        p = Path(value).expanduser()
+        p = p if p.is_absolute() else (self.base / p)
+        p = Path(_normpath(p))
+        if not p.exists():
+            self.problems.append(f"[{section}] {key}: file not found: {p}")
+        return p
+
+    def typed(
+        self, section: str, table: Mapping[str, Any], key: str, kind: type, default: Any
+    ) -> Any:
+        value = table.get(key, default)
+        if value is default:
+            return default
+        ok = isinstance(value, kind) and not (kind in (int, float) and isinstance(value, bool))
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            return float(value)
+        if not ok:
+            self.problems.append(f"[{section}] {key} must be {kind.__name__}, found {value!r}")
+            return default
+        return value
+
+    def choice(
+        self,
+        section: str,
+        table: Mapping[str, Any],
+        key: str,
+        allowed: tuple[Any, ...],
+        default: Any,
+    ) -> Any:
+        value = table.get(key, default)
+        if value not in allowed:
+            self.problems.append(
+                f"[{section}] {key} = {value!r} is not one of {', '.join(map(repr, allowed))}"
+            )
+            return default
+        return value
+
+
+def _normpath(p: Path) -> str:
+    import os
+
+    return os.path.normpath(p)
+
+
+_STUDY_KEYS = {
+    "name",
+    "crs",
+    "synthetic",
+    "area",
+    "area_layer",
+    "area_filter",
+    "area_codes",
+    "asset_buffer_m",
+}
+_ZONE_KEYS = {
+    "file", "layer", "columns", "boundaries", "age", "general_health", "disability",
+    "car_availability", "imd", "imd_edition", "imd_lookup", "routing", "postcodes",
+}  # fmt: skip
+_ASSET_KEYS = {
+    "gp_practices", "postcodes", "osm", "use_osm_assets", "eric_sites", "eric_trust", "files",
+    "merge_distance_m",
+}  # fmt: skip
+_ASSET_FILE_KEYS = {
+    "path",
+    "layer",
+    "mapping",
+    "value_maps",
+    "defaults",
+    "x",
+    "y",
+    "crs",
+    "id_prefix",
+}
+_NBH_KEYS = {
+    "file", "layer", "id_column", "name_column", "method", "min_population", "max_population",
+    "seed", "place",
+}  # fmt: skip
+_SECTIONS = {
+    "study",
+    "zones",
+    "assets",
+    "neighbourhoods",
+    "cohorts",
+    "access",
+    "network",
+    "transit",
+}
+
+
+def _read_study(r: _Reader, data: Mapping[str, Any]) -> tuple[str, str, bool, AreaConfig]:
+    study = r.table(data, "study")
+    r.unknown("study", study, _STUDY_KEYS)
+    name = study.get("name")
+    if not isinstance(name, str) or not name.strip():
+        r.problems.append("[study] name is required (a non-empty string)")
+        name = "unnamed study"
+    crs = r.typed("study", study, "crs", str, ANALYSIS_CRS)
+    try:
+        parsed = CRS.from_user_input(crs)
+        if not parsed.is_projected:
+            r.problems.append(
+                f"[study] crs = {crs!r} is not projected; analysis needs metres (e.g. EPSG:27700)"
+            )
+    except CRSError:
+        r.problems.append(f"[study] crs = {crs!r} is not a known CRS (e.g. 'EPSG:27700')")
+    codes = study.get("area_codes", [])
+    if not isinstance(codes, list) or not all(isinstance(x, str) for x in codes):
+        r.problems.append("[study] area_codes must be a list of strings, e.g. ['E09000007']")
+        codes = []
+    area_filter = study.get("area_filter", {})
+    if not isinstance(area_filter, dict):
+        r.problems.append("[study] area_filter must be a table, e.g. { buffer_m = 0 }")
+        area_filter = {}
+    buffer = r.typed("study", study, "asset_buffer_m", float, 0.0)
+    if buffer < 0:
+        r.problems.append(f"[study] asset_buffer_m must be ≥ 0, found {buffer}")
+    area = AreaConfig(
+        file=r.path("study", study, "area"),
+        layer=r.typed("study", study, "area_layer", str, None),
+        filter=area_filter,
+        codes=tuple(codes),
+        asset_buffer_m=buffer,
+    )
+    synthetic = r.typed("study", study, "synthetic", bool, False)
+    return name, crs, synthetic, area
+
+
+def _read_zones(r: _Reader, data: Mapping[str, Any]) -> ZonesConfig:
+    z = r.table(data, "zones")
+    r.unknown("zones", z, _ZONE_KEYS)
+    cols = z.get("columns", {})
+    if not isinstance(cols, dict) or not all(isinstance(v, str) for v in cols.values()):
+        r.problems.append("[zones] columns must map contract columns to file columns (strings)")
+        cols = {}
+    cfg = ZonesConfig(
+        file=r.path("zones", z, "file"),
+        layer=r.typed("zones", z, "layer", str, None),
+        columns=dict(cols),
+        boundaries=r.path("zones", z, "boundaries"),
+        age=r.path("zones", z, "age"),
+        general_health=r.path("zones", z, "general_health"),
+        disability=r.path("zones", z, "disability"),
+        car_availability=r.path("zones", z, "car_availability"),
+        imd=r.path("zones", z, "imd"),
+        imd_edition=r.choice("zones", z, "imd_edition", (2019, 2025), 2025),
+        imd_lookup=r.path("zones", z, "imd_lookup"),
+        routing=r.choice("zones", z, "routing", ("centroid", "postcodes"), "centroid"),
+        postcodes=r.path("zones", z, "postcodes"),
+    )
+    if cfg.file is None and cfg.boundaries is None and "zones" in data:
+        r.problems.append("[zones] give either file (a zone layer) or boundaries (ONS LSOAs)")
+    if cfg.file is not None and cfg.boundaries is not None:
+        r.problems.append("[zones] give file or boundaries, not both")
+    if cfg.imd_edition == 2019 and cfg.imd is not None and cfg.imd_lookup is None:
+        r.problems.append(
+            "[zones] imd_edition = 2019 needs imd_lookup (ONS LSOA 2011 → 2021 lookup)"
+        )
+    if cfg.routing == "postcodes" and cfg.postcodes is None:
+        r.problems.append("[zones] routing = 'postcodes' needs postcodes (OS Code-Point Open)")
+    return cfg
+
+
+def _read_asset_file(r: _Reader, i: int, item: Any) -> AssetFileConfig | None:
+    sec = f"assets.files[{i}]"
+    if not isinstance(item, dict):
+        r.problems.append(f"[{sec}] must be a table like {{ path = 'terrier.csv' }}")
+        return None
+    r.unknown(sec, item, _ASSET_FILE_KEYS)
+    path = r.path(sec, item, "path")
+    if path is None:
+        r.problems.append(f"[{sec}] path is required")
+        return None
+    for key in ("mapping", "value_maps", "defaults"):
+        if not isinstance(item.get(key, {}), dict):
+            r.problems.append(f"[{sec}] {key} must be a table")
+    return AssetFileConfig(
+        path=path,
+        layer=r.typed(sec, item, "layer", str, None),
+        mapping=dict(item.get("mapping", {})) if isinstance(item.get("mapping", {}), dict) else {},
+        value_maps={
+            k: dict(v) for k, v in item.get("value_maps", {}).items() if isinstance(v, dict)
+        }
+        if isinstance(item.get("value_maps", {}), dict)
+        else {},
+        defaults=dict(item.get("defaults", {}))
+        if isinstance(item.get("defaults", {}), dict)
+        else {},
+        x=r.typed(sec, item, "x", str, None),
+        y=r.typed(sec, item, "y", str, None),
+        crs=r.typed(sec, item, "crs", str, None),
+        id_prefix=r.typed(sec, item, "id_prefix", str, ""),
+    )
+
+
+def _read_assets(r: _Reader, data: Mapping[str, Any]) -> AssetsConfig:
+    a = r.table(data, "assets")
+    r.unknown("assets", a, _ASSET_KEYS)
+    files_raw = a.get("files", [])
+    if not isinstance(files_raw, list):
+        r.problems.append("[assets] files must be a list of tables")
+        files_raw = []
+    files = tuple(f for i, x in enumerate(files_raw) if (f := _read_asset_file(r, i, x)))
+    trust_raw = a.get("eric_trust", [])
+    if isinstance(trust_raw, str):
+        trust_raw = [trust_raw]
+    trust = tuple(
+        p
+        for i, t in enumerate(trust_raw)
+        if (p := r.path("assets", {f"eric_trust[{i}]": t}, f"eric_trust[{i}]"))
+    )
+    osm = r.path("assets", a, "osm")
+    merge = r.typed("assets", a, "merge_distance_m", float, 60.0)
+    if merge < 0:
+        r.problems.append(f"[assets] merge_distance_m must be ≥ 0, found {merge}")
+    return AssetsConfig(
+        gp_practices=r.path("assets", a, "gp_practices"),
+        postcodes=r.path("assets", a, "postcodes"),
+        osm=osm,
+        use_osm_assets=r.typed("assets", a, "use_osm_assets", bool, osm is not None),
+        eric_sites=r.path("assets", a, "eric_sites"),
+        eric_trust=trust,
+        files=files,
+        merge_distance_m=merge,
+    )
+
+
+def _read_neighbourhoods(r: _Reader, data: Mapping[str, Any]) -> NeighbourhoodsConfig:
+    n = r.table(data, "neighbourhoods")
+    r.unknown("neighbourhoods", n, _NBH_KEYS)
+    file = r.path("neighbourhoods", n, "file")
+    method = r.choice(
+        "neighbourhoods", n, "method", ("file", "regionalise"), "file" if file else "regionalise"
+    )
+    if method == "file" and file is None:
+        r.problems.append("[neighbourhoods] method = 'file' needs file")
+    lo = r.typed("neighbourhoods", n, "min_population", int, 30_000)
+    hi = r.typed("neighbourhoods", n, "max_population", int, 50_000)
+    if lo <= 0 or hi < lo:
+        r.problems.append(
+            f"[neighbourhoods] need 0 < min_population ≤ max_population, found {lo} and {hi}"
+        )
+    return NeighbourhoodsConfig(
+        file=file,
+        layer=r.typed("neighbourhoods", n, "layer", str, None),
+        id_column=r.typed("neighbourhoods", n, "id_column", str, "neighbourhood_id"),
+        name_column=r.typed("neighbourhoods", n, "name_column", str, "name"),
+        method=method,
+        min_population=lo,
+        max_population=hi,
+        seed=r.typed("neighbourhoods", n, "seed", int, 0),
+        place=r.typed("neighbourhoods", n, "place", str, ""),
+    )
+
+
+def _read_cohorts(r: _Reader, data: Mapping[str, Any]) -> dict[str, str]:
+    raw = r.table(data, "cohorts")
+    out: dict[str, str] = {}
+    for name, expr in raw.items():
+        if not isinstance(expr, str):
+            r.problems.append(f"[cohorts] {name} must be an expression string, found {expr!r}")
+            continue
+        try:
+            _cohorts.parse_cohort(name, expr)
+        except ConfigError as err:
+            r.problems.append(f"[cohorts] {err}")
+            continue
+        out[name] = expr
+    return out
+
+
+def _read_access(r: _Reader, data: Mapping[str, Any]) -> AccessConfig:
+    acc = r.table(data, "access")
+    r.unknown("access", acc, {"thresholds_min", "modes"})
+    th = acc.get("thresholds_min", [10, 15, 20, 30])
+    if (
+        not isinstance(th, list)
+        or not th
+        or not all(isinstance(x, int | float) and not isinstance(x, bool) and x > 0 for x in th)
+    ):
+        r.problems.append(
+            "[access] thresholds_min must be a list of positive minutes, e.g. [10, 15, 20, 30]"
+        )
+        th = [10, 15, 20, 30]
+    modes = acc.get("modes", ["walk", "cycle", "drive"])
+    allowed = ("walk", "cycle", "drive", "transit")
+    if not isinstance(modes, list) or not all(m in allowed for m in modes):
+        r.problems.append(f"[access] modes must be a list drawn from {', '.join(allowed)}")
+        modes = ["walk", "cycle", "drive"]
+    return AccessConfig(thresholds_min=tuple(float(x) for x in sorted(th)), modes=tuple(modes))
+
+
+def load_config(path: str | Path) -> StudyConfig:
+    """Read a study config from a TOML file.
+
+    Parameters
+    ----------
+    path
+        The ``.toml`` file. Relative paths inside it are relative to its folder.
+
+    Returns
+    -------
+    StudyConfig
+        The validated config.
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing or not valid TOML, or any key or value is wrong;
+        every problem found is listed in one message.
+
+    Examples
+    --------
+    >>> from estatesplan import demo
+    >>> import tempfile
+    >>> toml = demo.write_demo(tempfile.mkdtemp(), seed=0)
+    >>> load_config(toml).synthetic
+    True
+    """
+    p = Path(path)
+    if not p.is_file():
+        msg = f"study config not found: {p}"
+        raise ConfigError(msg)
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        msg = f"{p}: not valid TOML ({err}). Check quotes, brackets and '=' signs on that line."
+        raise ConfigError(msg) from err
+    except UnicodeDecodeError as err:
+        msg = f"{p}: not a UTF-8 text file"
+        raise ConfigError(msg) from err
+    r = _Reader(p.resolve().parent, str(p))
+    for key in data:
+        if key not in _SECTIONS:
+            r.problems.append(f"unknown section [{key}] (known: {', '.join(sorted(_SECTIONS))})")
+    name, crs, synthetic, area = _read_study(r, data)
+    zones = _read_zones(r, data)
+    if zones.file is None and zones.boundaries is None:
+        r.problems.append("[zones] is required: give file (a zone layer) or boundaries (ONS LSOAs)")
+    assets = _read_assets(r, data)
+    nbh = _read_neighbourhoods(r, data)
+    cohorts = _read_cohorts(r, data)
+    access = _read_access(r, data)
+    net = r.table(data, "network")
+    r.unknown("network", net, {"osm"})
+    tr = r.table(data, "transit")
+    r.unknown("transit", tr, {"gtfs"})
+    network = NetworkConfig(osm=r.path("network", net, "osm"))
+    transit = TransitConfig(gtfs=r.path("transit", tr, "gtfs"))
+    if r.problems:
+        n = len(r.problems)
+        lines = "\n".join(f"  - {m}" for m in r.problems)
+        msg = f"{p}: {n} problem{'s' if n > 1 else ''} in the study config:\n{lines}"
+        raise ConfigError(msg)
+    return StudyConfig(
+        name=name,
+        crs=crs,
+        synthetic=synthetic,
+        area=area,
+        zones=zones,
+        assets=assets,
+        neighbourhoods=nbh,
+        cohorts=cohorts,
+        access=access,
+        network=network,
+        transit=transit,
+        path=p.resolve(),
+    )

@@ -1,0 +1,45 @@
+"""Shared fixtures: the real open-data pack (read in place) and tiny factories."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _shared_data_dir() -> Path:
+    env = os.environ.get("ESTATESPLAN_SHARED_DATA")
+    return Path(env) if env else REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The real open-data pack, read in place; never copied into the repository.
+
+    Skipped with a reason when absent, except under ``CI=true``, where a missing
+    pack is a failure.
+    """
+    path = _shared_data_dir()
+    if not (path / "london" / "camden").is_dir():
+        reason = f"real open-data pack not found at {path} (set ESTATESPLAN_SHARED_DATA)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return path
+
+
+@pytest.fixture(scope="session")
+def camden_dir(shared_data: Path) -> Path:
+    """The Camden folder of the pack."""
+    return shared_data / "london" / "camden"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tests never use the user's cache directory."""
+    monkeypatch.setenv("ESTATESPLAN_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
