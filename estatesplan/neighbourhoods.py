@@ -37,6 +37,12 @@ logger = logging.getLogger(__name__)
 # sessions share one process) neither disturb each other nor the caller's stream.
 _GLOBAL_RNG_LOCK = threading.Lock()
 
+# Max-p search effort. Measured on the demo (150 zones) and Camden (130 LSOAs): 3
+# construction rounds and 2 annealing rounds give the same number of neighbourhoods,
+# all within the target range, as 10 and 5, in a tenth of the time (1.5 s vs 15 s).
+_MAXP_CONSTRUCTION_ITERATIONS = 3
+_MAXP_ANNEALING_ITERATIONS = 2
+
 
 def load_neighbourhoods(
     path: str | Path,
@@ -129,8 +135,8 @@ def _maxp_labels(zones: gpd.GeoDataFrame, min_population: float, seed: int) -> n
                     "_pop",
                     float(min_population),
                     top_n=1,
-                    max_iterations_construction=10,
-                    max_iterations_sa=5,
+                    max_iterations_construction=_MAXP_CONSTRUCTION_ITERATIONS,
+                    max_iterations_sa=_MAXP_ANNEALING_ITERATIONS,
                 )
                 model.solve()
         finally:

@@ -209,21 +209,11 @@ def test_init_and_sync_state_by_hand() -> None:
     assert session[state.OWNER_TYPES] == ["faith", "vcse"]  # new study: filters reset
 
 
-def _pipeline_has_load_study() -> bool:
-    try:
-        from estatesplan import pipeline
-    except ImportError:
-        return False
-    return hasattr(pipeline, "load_study")
-
-
-@pytest.mark.skipif(
-    not _pipeline_has_load_study(), reason="estatesplan.pipeline.load_study not written yet"
-)
 @pytest.mark.filterwarnings("ignore::estatesplan.errors.SyntheticDataWarning")
-def test_app_file_smoke(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("script", ["app.py", "estatesplan/app/streamlit_app.py"])
+def test_app_file_smoke(monkeypatch: pytest.MonkeyPatch, script: str) -> None:
     monkeypatch.setenv(state.STUDY_ENV_VAR, "demo")
-    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT).run()
+    at = AppTest.from_file(str(REPO / script), default_timeout=TIMEOUT).run()
     assert not at.exception
     assert not at.error
     assert any("Synthetic data" in w.value for w in at.warning)

@@ -1,0 +1,47 @@
+"""Execute the notebooks (outputs are not committed) and check what they show."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+REPO = Path(__file__).resolve().parents[2]
+NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
+
+pytestmark = [pytest.mark.notebook, pytest.mark.integration, pytest.mark.slow]
+
+
+def _text(nb: nbformat.NotebookNode) -> str:
+    parts = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            parts.append(out.get("text", ""))
+            parts.extend(str(v) for v in out.get("data", {}).values())
+    return "\n".join(parts)
+
+
+def test_notebooks_have_no_committed_outputs() -> None:
+    assert NOTEBOOKS, "no notebooks found"
+    for path in NOTEBOOKS:
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                assert not cell.outputs and cell.execution_count is None, f"{path.name} has outputs"
+
+
+def test_load_notebook_runs_on_camden_and_demo(shared_data: Path, tmp_path: Path) -> None:
+    path = REPO / "notebooks" / "01_load.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(
+        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    ).execute()
+    text = _text(nb)
+    assert "Demoborough (synthetic) | synthetic: True" in text
+    assert "210,104" in text
+    assert re.search(r"active GP practices in the borough\D{0,60}33\b", text)
+    assert "London Borough of Camden: valid" in text
+    assert "leaflet" in text.lower()  # the folium map rendered
