@@ -315,7 +315,8 @@ def zone_choropleth(
     vmin = float(known.min()) if len(known) else 0.0
     vmax = float(known.max()) if len(known) else 1.0
     if vmax <= vmin:
-        vmax = vmin + 1.0
+        # every zone has the same value: keep the scale honest (no invented range)
+        vmax = vmin + max(1e-9, abs(vmin) * 1e-9)
     colormap = bcm.LinearColormap(list(VIRIDIS), vmin=vmin, vmax=vmax)
     colormap.caption = legend
     frame = gpd.GeoDataFrame(

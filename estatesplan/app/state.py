@@ -67,7 +67,7 @@ class StateLike(Protocol):
 
 DEMO_SOURCE: Final = "demo"
 STUDY_ENV_VAR: Final = "ESTATESPLAN_STUDY"
-DEFAULT_COHORT: Final = "everyone"
+DEFAULT_COHORT: Final = "over_65"
 DEFAULT_MEASURE: Final = "share"
 
 
@@ -125,7 +125,7 @@ def sync_with_study(
     """Fit the cohort and filter values to the options of the study just loaded.
 
     When ``source`` differs from the last study loaded (or on the first run) the
-    filters are reset to "everything" and the cohort to "everyone" (else the first
+    filters are reset to "everything" and the cohort to "over_65" (else the first
     cohort); otherwise values that are no longer offered are dropped.
 
     Parameters

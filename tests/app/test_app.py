@@ -80,12 +80,14 @@ def test_page_renders_with_metrics_and_tables(tiny_study: Study) -> None:
     assert metrics["Population"] == "6,000"
     assert metrics["Assets"] == "8"
     assert metrics["Neighbourhoods"] == "2"
-    assert metrics["Everyone"] == "6,000"
+    assert metrics["Over 65"] == "960"  # the default cohort
     assets = _table(at, "asset_id")
     assert len(assets) == 8
     zones = _table(at, "zone_id")
     assert zones["zone_id"].tolist() == ["Z1", "Z2", "Z3", "Z4", "Z5", "Z6"]
-    assert zones["everyone_share_pct"].tolist() == pytest.approx([100.0] * 6)
+    assert zones["over_65_share_pct"].tolist() == pytest.approx(
+        [10.0, 25.0, 10.0, 10.0, 30.0, 10.0]
+    )
     # sources expander lists the study's inputs and their licences
     sources = _table(at, "licence")
     assert sources["licence"].tolist() == ["MIT", "ODbL 1.0", "OGL v3"]
@@ -193,18 +195,18 @@ def test_init_and_sync_state_by_hand() -> None:
     assert session[state.STUDY_SOURCE] == "demo"
     assert session[state.STUDY_PATH] == "out/x"
     state.sync_with_study(
-        session, source="a", cohorts=["over_65", "everyone"], owner_types=["faith"], asset_types=[]
+        session, source="a", cohorts=["everyone", "over_65"], owner_types=["faith"], asset_types=[]
     )
-    assert session[state.COHORT] == "everyone"
+    assert session[state.COHORT] == "over_65"  # the default cohort, when offered
     assert session[state.OWNER_TYPES] == ["faith"]
     session[state.OWNER_TYPES] = []
     state.sync_with_study(
-        session, source="a", cohorts=["over_65"], owner_types=["faith"], asset_types=[]
+        session, source="a", cohorts=["everyone"], owner_types=["faith"], asset_types=[]
     )
-    assert session[state.COHORT] == "over_65"  # "everyone" no longer offered
+    assert session[state.COHORT] == "everyone"  # "over_65" no longer offered
     assert session[state.OWNER_TYPES] == []  # the user's empty choice is kept
     state.sync_with_study(
-        session, source="b", cohorts=["over_65"], owner_types=["faith", "vcse"], asset_types=[]
+        session, source="b", cohorts=["everyone"], owner_types=["faith", "vcse"], asset_types=[]
     )
     assert session[state.OWNER_TYPES] == ["faith", "vcse"]  # new study: filters reset
 
