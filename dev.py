@@ -2,7 +2,7 @@
 """Set up a virtual environment and run estatesplan's main jobs.
 
     python3 dev.py demo   build the synthetic demo study into ./demo-study and serve the map app
-    python3 dev.py test   run the whole test suite (lint, unit, integration, app, notebooks, doctests)
+    python3 dev.py test   run the whole test suite (lint, types, unit, integration, app, notebooks, doctests)
     python3 dev.py setup  only create or update the environment
 
 Needs nothing but Python 3.11+ and git. The environment lives in ./.venv (override with
@@ -76,15 +76,18 @@ def demo(args: list[str]) -> int:
 
 
 def test(args: list[str]) -> int:
-    """Lint, then run every test (unit, integration, app, notebooks) and the doctests."""
+    """Lint and type-check, then run every test (unit, integration, app, notebooks) and the doctests."""
     setup()
     py = str(_bin("python"))
-    lint = subprocess.call(
-        [py, "-m", "ruff", "check", "estatesplan", "tests", "app.py", "dev.py"], cwd=ROOT
-    )
-    if lint:
-        print("ruff found problems (above)", file=sys.stderr)
-        return lint
+    for name, check in (
+        ("ruff", [py, "-m", "ruff", "check", "estatesplan", "tests", "app.py", "dev.py"]),
+        ("mypy --strict", [py, "-m", "mypy"]),
+    ):
+        print("+", " ".join(check), flush=True)
+        status = subprocess.call(check, cwd=ROOT)
+        if status:
+            print(f"{name} found problems (above)", file=sys.stderr)
+            return status
     workers = "2" if (os.cpu_count() or 1) >= 2 else "0"
     cmd = [py, "-m", "pytest", "-n", workers, "--doctest-modules", "estatesplan", "tests", *args]
     print("+", " ".join(cmd), flush=True)

@@ -14,7 +14,7 @@ import ast
 import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -49,7 +49,7 @@ _BINOPS: Final[dict[type[ast.operator], Callable[[object, object], object]]] = {
     ast.Mult: operator.mul,
     ast.Div: operator.truediv,
 }
-_CMPOPS: Final[dict[type[ast.cmpop], Callable[[object, object], object]]] = {
+_CMPOPS: Final[dict[type[ast.cmpop], Callable[[Any, Any], Any]]] = {
     ast.Lt: operator.lt,
     ast.LtE: operator.le,
     ast.Gt: operator.gt,
@@ -169,13 +169,14 @@ def _evaluate(node: ast.AST, cols: Mapping[str, pd.Series]) -> object:
             cmp = _CMPOPS[type(op)](left, right)
             if isinstance(cmp, pd.Series):
                 # unknown stays unknown: a comparison with NaN is NaN, not False
-                nan = (left.isna() if isinstance(left, pd.Series) else False) | (
-                    right.isna() if isinstance(right, pd.Series) else False
-                )
+                nan = pd.Series(False, index=cmp.index)
+                for side in (left, right):
+                    if isinstance(side, pd.Series):
+                        nan = nan | side.isna()
                 cmp = cmp.astype("float64").where(~nan)
             else:
                 cmp = float(bool(cmp))
-            result = cmp if result is None else result * cmp  # type: ignore[operator]
+            result = cmp if result is None else result * cmp
             left = right
         return result
     msg = f"unsupported expression node {type(node).__name__}"  # unreachable after parse

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -627,7 +628,7 @@ def _read_access(r: _Reader, data: Mapping[str, Any]) -> AccessConfig:
     return AccessConfig(thresholds_min=tuple(float(x) for x in sorted(th)), modes=tuple(modes))
 
 
-def load_config(path: str | Path) -> StudyConfig:
+def load_config(path: str | os.PathLike[str]) -> StudyConfig:
     """Read a study config from a TOML file.
 
     Parameters

@@ -301,7 +301,8 @@ def assign_zones(zones: gpd.GeoDataFrame, neighbourhoods: gpd.GeoDataFrame) -> p
             DataQualityWarning,
             stacklevel=2,
         )
-    return out.astype(str).rename(c.NEIGHBOURHOOD_ID)
+    result: pd.Series = out.astype(str).rename(c.NEIGHBOURHOOD_ID)
+    return result
 
 
 def assign_assets(assets: gpd.GeoDataFrame, neighbourhoods: gpd.GeoDataFrame) -> pd.Series:
@@ -323,4 +324,5 @@ def assign_assets(assets: gpd.GeoDataFrame, neighbourhoods: gpd.GeoDataFrame) ->
     nbh = neighbourhoods[[c.NEIGHBOURHOOD_ID, "geometry"]]
     hit = gpd.sjoin(assets[["geometry"]], nbh, how="left", predicate="intersects")
     hit = hit[~hit.index.duplicated(keep="first")]
-    return hit[c.NEIGHBOURHOOD_ID].reindex(assets.index).rename(c.NEIGHBOURHOOD_ID)
+    result: pd.Series = hit[c.NEIGHBOURHOOD_ID].reindex(assets.index).rename(c.NEIGHBOURHOOD_ID)
+    return result

@@ -290,6 +290,27 @@ def _coerce_numeric(
     return df
 
 
+def _check_layer(
+    gdf: gpd.GeoDataFrame,
+    *,
+    what: str,
+    required: Sequence[str],
+    id_col: str,
+    geom_types: set[str],
+    source: str,
+    crs: str,
+    repair: bool,
+) -> tuple[gpd.GeoDataFrame, Problems]:
+    """Checks every layer shares: required columns, CRS, ids and geometry."""
+    problems = Problems(source)
+    if not _check_required(gdf, required, problems, what):
+        problems.raise_if_any()
+    out = check_crs(gdf, source=source, crs=crs).copy()
+    _check_ids(out, id_col, problems)
+    out = _check_geometry(out, id_col, geom_types, problems, repair=repair)
+    return out, problems
+
+
 def validate_assets(
     assets: gpd.GeoDataFrame,
     *,
@@ -333,12 +354,10 @@ def validate_assets(
     >>> validate_assets(study.assets).crs.to_epsg()
     27700
     """
-    problems = Problems(source)
-    if not _check_required(assets, c.ASSET_REQUIRED, problems, "asset"):
-        problems.raise_if_any()
-    gdf = check_crs(assets, source=source, crs=crs).copy()
-    _check_ids(gdf, c.ASSET_ID, problems)
-    gdf = _check_geometry(gdf, c.ASSET_ID, {"Point"}, problems, repair=repair)
+    gdf, problems = _check_layer(
+        assets, what="asset", required=c.ASSET_REQUIRED, id_col=c.ASSET_ID,
+        geom_types={"Point"}, source=source, crs=crs, repair=repair,
+    )  # fmt: skip
     for col, vocab in ((c.OWNER_TYPE, c.OWNER_TYPES), (c.ASSET_TYPE, c.ASSET_TYPES)):
         vals = gdf[col].astype("string")
         unknown = vals.isna() | ~vals.isin(vocab)
@@ -365,7 +384,11 @@ def validate_assets(
     problems.raise_if_any()
     for col, default in c.ASSET_OPTIONAL_DEFAULTS.items():
         if col not in gdf.columns:
-            gdf[col] = default
+            gdf[col] = pd.Series(
+                default,
+                index=gdf.index,
+                dtype="float64" if isinstance(default, float) else "object",
+            )
     gdf[c.ASSET_ID] = gdf[c.ASSET_ID].astype(str)
     return gdf
 
@@ -411,12 +434,10 @@ def validate_zones(
     >>> int(validate_zones(study.zones)["population"].sum()) > 100_000
     True
     """
-    problems = Problems(source)
-    if not _check_required(zones, c.ZONE_REQUIRED, problems, "zone"):
-        problems.raise_if_any()
-    gdf = check_crs(zones, source=source, crs=crs).copy()
-    _check_ids(gdf, c.ZONE_ID, problems)
-    gdf = _check_geometry(gdf, c.ZONE_ID, {"Polygon", "MultiPolygon"}, problems, repair=repair)
+    gdf, problems = _check_layer(
+        zones, what="zone", required=c.ZONE_REQUIRED, id_col=c.ZONE_ID,
+        geom_types={"Polygon", "MultiPolygon"}, source=source, crs=crs, repair=repair,
+    )  # fmt: skip
     gdf = _coerce_numeric(gdf, c.ZONE_COUNT_COLUMNS, c.ZONE_ID, problems, unit=" people")
     if c.IMD_DECILE in gdf.columns:
         dec = pd.to_numeric(gdf[c.IMD_DECILE], errors="coerce")
@@ -467,14 +488,11 @@ def validate_neighbourhoods(
     CrsError
         If the layer has no CRS or implausible coordinates.
     """
-    problems = Problems(source)
-    if not _check_required(neighbourhoods, c.NEIGHBOURHOOD_REQUIRED, problems, "neighbourhood"):
-        problems.raise_if_any()
-    gdf = check_crs(neighbourhoods, source=source, crs=crs).copy()
-    _check_ids(gdf, c.NEIGHBOURHOOD_ID, problems)
-    gdf = _check_geometry(
-        gdf, c.NEIGHBOURHOOD_ID, {"Polygon", "MultiPolygon"}, problems, repair=repair
-    )
+    gdf, problems = _check_layer(
+        neighbourhoods, what="neighbourhood", required=c.NEIGHBOURHOOD_REQUIRED,
+        id_col=c.NEIGHBOURHOOD_ID, geom_types={"Polygon", "MultiPolygon"}, source=source,
+        crs=crs, repair=repair,
+    )  # fmt: skip
     problems.raise_if_any()
     if c.PLACE not in gdf.columns:
         gdf[c.PLACE] = None
