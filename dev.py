@@ -57,7 +57,7 @@ def setup() -> None:
     if STAMP.is_file() and STAMP.read_text() == want:
         return
     py = str(_bin("python"))
-    cmd = [py, "-m", "pip", "install", "--disable-pip-version-check", "-q", "-e", ".[all,test]"]
+    cmd = [py, "-m", "pip", "install", "--disable-pip-version-check", "-q", "-e", ".[all,test,bench]"]
     if CONSTRAINTS.is_file():
         cmd[6:6] = ["-c", str(CONSTRAINTS)]
     _run(cmd)

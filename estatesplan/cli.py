@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+import numpy as np
+
 from . import __version__, export, pipeline
 from .errors import EstatesplanError
 from .progress import tqdm_progress
@@ -137,6 +139,23 @@ def _serve(source: str, *, port: int) -> int:
         return 0
 
 
+def _cmd_matrix(args: argparse.Namespace) -> int:
+    from .matrices import matrix_from_files
+
+    matrix = matrix_from_files(
+        args.osm, args.origins, args.destinations, mode=args.mode, cutoff_min=args.cutoff,
+        origin_id=args.origin_id, destination_id=args.destination_id, max_snap_m=args.max_snap_m,
+    )  # fmt: skip
+    matrix.save(args.out)
+    n_o, n_d = matrix.minutes.shape
+    reached = int(np.isfinite(matrix.minutes).sum())
+    print(
+        f"{args.mode} matrix: {n_o:,} origins × {n_d:,} destinations, {reached:,} pairs within "
+        f"{args.cutoff:g} min, written to {args.out}"
+    )
+    return 0
+
+
 def _cmd_app(args: argparse.Namespace) -> int:
     return _serve(args.source, port=args.port)
 
@@ -169,6 +188,27 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("config", help="study config (.toml)")
     v.set_defaults(func=_cmd_validate)
 
+    m = sub.add_parser("matrix", help="travel times between two layers over an OSM extract")
+    m.add_argument("--osm", required=True, help="OpenStreetMap extract (.osm.pbf or .osm)")
+    m.add_argument("--origins", required=True, help="point or polygon layer (or CSV) of origins")
+    m.add_argument("--destinations", required=True, help="point or polygon layer of destinations")
+    m.add_argument("--mode", required=True, choices=("walk", "cycle", "drive"))
+    m.add_argument("--cutoff", type=float, default=60.0, help="minutes (default 60)")
+    m.add_argument(
+        "--origin-id", default=None, help="id column of the origins (detected if omitted)"
+    )
+    m.add_argument("--destination-id", default=None, help="id column of the destinations")
+    m.add_argument(
+        "--max-snap-m",
+        type=float,
+        default=500.0,
+        help="flag points further than this from a street (default 500 m)",
+    )
+    m.add_argument(
+        "--out", required=True, help="output Parquet: origin_id, destination_id, minutes"
+    )
+    m.set_defaults(func=_cmd_matrix)
+
     a = sub.add_parser("app", help="serve the map app")
     a.add_argument(
         "source",
@@ -195,12 +235,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         Exit status: 0 on success, 2 on a data or config error.
     """
     args = _parser().parse_args(argv)
+    shown = warnings.showwarning
     _configure_logging(args.verbose, args.quiet)
     try:
         return int(args.func(args))
     except EstatesplanError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    finally:
+        warnings.showwarning = shown  # leave the process as we found it
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -223,10 +223,14 @@ class AccessConfig:
         Travel-time thresholds in minutes (default 10, 15, 20, 30).
     modes
         Travel modes to compute.
+    cutoff_min
+        Travel-time matrices stop searching at this many minutes; longer trips are
+        marked unreachable (default 60).
     """
 
     thresholds_min: tuple[float, ...] = (10.0, 15.0, 20.0, 30.0)
     modes: tuple[str, ...] = ("walk", "cycle", "drive")
+    cutoff_min: float = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,9 +241,21 @@ class NetworkConfig:
     ----------
     osm
         OpenStreetMap extract (.osm.pbf or .osm).
+    walk_speed_kmh
+        Walking speed (default 4.8 km/h), also used for the walk to and from the network.
+    cycle_speed_kmh
+        Cycling speed (default 15 km/h).
+    congestion_factor
+        Multiplier on drive speeds for urban congestion (default: the speed table's).
+    max_snap_m
+        Points further than this from a usable street are flagged, not snapped (default 500 m).
     """
 
     osm: Path | None = None
+    walk_speed_kmh: float = 4.8
+    cycle_speed_kmh: float = 15.0
+    congestion_factor: float | None = None
+    max_snap_m: float = 500.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -609,7 +625,7 @@ def _read_cohorts(r: _Reader, data: Mapping[str, Any]) -> dict[str, str]:
 
 def _read_access(r: _Reader, data: Mapping[str, Any]) -> AccessConfig:
     acc = r.table(data, "access")
-    r.unknown("access", acc, {"thresholds_min", "modes"})
+    r.unknown("access", acc, {"thresholds_min", "modes", "cutoff_min"})
     th = acc.get("thresholds_min", [10, 15, 20, 30])
     if (
         not isinstance(th, list)
@@ -625,7 +641,15 @@ def _read_access(r: _Reader, data: Mapping[str, Any]) -> AccessConfig:
     if not isinstance(modes, list) or not all(m in allowed for m in modes):
         r.problems.append(f"[access] modes must be a list drawn from {', '.join(allowed)}")
         modes = ["walk", "cycle", "drive"]
-    return AccessConfig(thresholds_min=tuple(float(x) for x in sorted(th)), modes=tuple(modes))
+    cutoff = r.typed("access", acc, "cutoff_min", float, 60.0)
+    if cutoff <= 0:
+        r.problems.append(
+            f"[access] cutoff_min must be a positive number of minutes, found {cutoff}"
+        )
+        cutoff = 60.0
+    return AccessConfig(
+        thresholds_min=tuple(float(x) for x in sorted(th)), modes=tuple(modes), cutoff_min=cutoff
+    )
 
 
 def load_config(path: str | os.PathLike[str]) -> StudyConfig:
@@ -680,10 +704,24 @@ def load_config(path: str | os.PathLike[str]) -> StudyConfig:
     cohorts = _read_cohorts(r, data)
     access = _read_access(r, data)
     net = r.table(data, "network")
-    r.unknown("network", net, {"osm"})
+    r.unknown(
+        "network",
+        net,
+        {"osm", "walk_speed_kmh", "cycle_speed_kmh", "congestion_factor", "max_snap_m"},
+    )
     tr = r.table(data, "transit")
     r.unknown("transit", tr, {"gtfs"})
-    network = NetworkConfig(osm=r.path("network", net, "osm"))
+    network = NetworkConfig(
+        osm=r.path("network", net, "osm"),
+        walk_speed_kmh=r.typed("network", net, "walk_speed_kmh", float, 4.8),
+        cycle_speed_kmh=r.typed("network", net, "cycle_speed_kmh", float, 15.0),
+        congestion_factor=r.typed("network", net, "congestion_factor", float, None),
+        max_snap_m=r.typed("network", net, "max_snap_m", float, 500.0),
+    )
+    for key in ("walk_speed_kmh", "cycle_speed_kmh", "congestion_factor", "max_snap_m"):
+        value = getattr(network, key)
+        if value is not None and value <= 0:
+            r.problems.append(f"[network] {key} must be positive, found {value}")
     transit = TransitConfig(gtfs=r.path("transit", tr, "gtfs"))
     if r.problems:
         n = len(r.problems)

@@ -257,6 +257,13 @@ def _manifest(study: Study) -> dict[str, Any]:
             GPKG: "layers assets, zones, neighbourhoods (and area) in the analysis CRS",
             "assets.csv": "asset register without geometry",
             "zones.csv": "zones with cohort counts, without geometry",
+            **{
+                f"matrix_{mode}.parquet": (
+                    f"{mode} travel times, zones × assets, minutes (long table: origin_id, "
+                    f"destination_id, minutes); pairs beyond {m.cutoff_min:g} min are absent"
+                )
+                for mode, m in study.matrices.items()
+            },
         },
     }
 
@@ -304,6 +311,10 @@ def write_study(study: Study, out_dir: str | os.PathLike[str]) -> dict[str, Path
         written[GPKG] = to_gpkg(gpkg_layers, staging / GPKG, synthetic=study.synthetic)
         written["assets.csv"] = to_csv(_flag(study.assets, study.synthetic), staging / "assets.csv")
         written["zones.csv"] = to_csv(_flag(zones, study.synthetic), staging / "zones.csv")
+        for mode, matrix in study.matrices.items():
+            name = f"matrix_{mode}.parquet"
+            matrix.save(staging / name)
+            written[name] = staging / name
         manifest = json.dumps(_manifest(study), indent=2, default=str, allow_nan=False)
         (staging / MANIFEST).write_text(manifest, encoding="utf-8")
         written[MANIFEST] = staging / MANIFEST
@@ -360,6 +371,13 @@ def read_study(out_dir: str | os.PathLike[str]) -> Study:
     weights = zones[cohort_cols].rename(columns=lambda s: s.removeprefix("cohort_"))
     zones = zones.drop(columns=cohort_cols)
     sources = tuple(SourceRecord(**s) for s in manifest.get("sources", []))
+    matrices = {}
+    if any(folder.glob("matrix_*.parquet")):
+        from .travel_times import TravelTimeMatrix
+
+        for path in sorted(folder.glob("matrix_*.parquet")):
+            mode = path.stem.removeprefix("matrix_")
+            matrices[mode] = TravelTimeMatrix.load(path)
     return Study(
         name=manifest["study"],
         assets=frames["assets"],
@@ -371,4 +389,5 @@ def read_study(out_dir: str | os.PathLike[str]) -> Study:
         area=frames.get("area"),
         sources=sources,
         config_digest=manifest.get("config_digest", ""),
+        matrices=matrices,
     )

@@ -7,13 +7,12 @@ through an optional callback.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import geopandas as gpd
 import pandas as pd
@@ -24,6 +23,7 @@ from . import contracts as c
 from . import neighbourhoods as _nbh
 from . import zones as _zones
 from ._io import check_input_file
+from .cache import cache_dir, file_digest
 from .config import StudyConfig, load_config
 from .errors import DataSourceError
 from .progress import Progress, null_progress
@@ -32,11 +32,14 @@ from .sources import imd as _imd
 from .study import SourceRecord, Study
 from .validate import check_crs, validate_zones
 
+if TYPE_CHECKING:
+    from .travel_times import TravelTimeMatrix
+
 __all__ = ["STAGES", "cache_dir", "demo_study", "load_study", "run_study"]
 
 logger = logging.getLogger(__name__)
 
-STAGES = ("area", "zones", "assets", "neighbourhoods", "cohorts")
+STAGES = ("area", "zones", "assets", "neighbourhoods", "cohorts", "matrices")
 T = TypeVar("T")
 
 _PUBLISHERS: dict[str, tuple[str, str]] = {
@@ -54,29 +57,6 @@ _PUBLISHERS: dict[str, tuple[str, str]] = {
 }
 
 
-def cache_dir() -> Path:
-    """Return the per-user cache folder (``$ESTATESPLAN_CACHE_DIR``, else XDG cache).
-
-    Returns
-    -------
-    Path
-        The folder (not created here).
-    """
-    env = os.environ.get("ESTATESPLAN_CACHE_DIR")
-    if env:
-        return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "estatesplan"
-
-
-def _digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _record(kind: str, path: Path, rows: int, name: str | None = None) -> SourceRecord:
     publisher, licence = _PUBLISHERS.get(kind, ("", ""))
     return SourceRecord(
@@ -85,7 +65,7 @@ def _record(kind: str, path: Path, rows: int, name: str | None = None) -> Source
         publisher=publisher,
         licence=licence,
         rows=int(rows),
-        digest=_digest(path) if path.is_file() else "",
+        digest=file_digest(path) if path.is_file() else "",
     )
 
 
@@ -268,7 +248,10 @@ def _build_neighbourhoods(
 
 
 def run_study(
-    config: StudyConfig | str | os.PathLike[str], *, progress: Progress | None = None
+    config: StudyConfig | str | os.PathLike[str],
+    *,
+    progress: Progress | None = None,
+    matrices: bool = True,
 ) -> Study:
     """Load, validate and assemble a whole study from its config.
 
@@ -278,6 +261,10 @@ def run_study(
         A :class:`StudyConfig` or the path of a study TOML file.
     progress
         Optional callback ``(done, total, label)`` called as stages finish.
+    matrices
+        Compute travel-time matrices (zones × assets) for the configured walk,
+        cycle and drive modes when the config names a street network (cached on
+        disk, so a re-run with nothing changed is instant).
 
     Returns
     -------
@@ -350,6 +337,18 @@ def run_study(
             f"{w.shape[1]} cohorts: " + ", ".join(f"{k} {w[k].sum():,.0f}" for k in w.columns)
         ),
     )
+    mats: dict[str, TravelTimeMatrix] = {}
+    if matrices and cfg.network.osm is not None:
+        from .matrices import study_matrices
+
+        mats = run.stage(
+            "matrices",
+            lambda: study_matrices(cfg, zones, assets),
+            lambda m: (
+                ", ".join(f"{k} {v.minutes.shape[0]}×{v.minutes.shape[1]}" for k, v in m.items())
+                or "none"
+            ),
+        )
     if cfg.synthetic:
         for frame in (zones, assets, nbh, area):
             frame.attrs["synthetic"] = True
@@ -364,6 +363,7 @@ def run_study(
         area=area,
         sources=tuple(zone_records + asset_records + nbh_records),
         config_digest=cfg.digest(),
+        matrices=mats,
     )
 
 

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import pandas as pd
+
+if TYPE_CHECKING:
+    from .travel_times import TravelTimeMatrix
 
 __all__ = ["SourceRecord", "Study"]
 
@@ -64,6 +68,9 @@ class Study:
         Provenance of every input.
     config_digest
         Digest of the normalised config that produced this study.
+    matrices
+        Travel-time matrices (zones × assets, minutes) by mode; empty when the
+        study names no street network or they were not asked for.
     """
 
     name: str
@@ -76,3 +83,4 @@ class Study:
     area: gpd.GeoDataFrame | None = None
     sources: tuple[SourceRecord, ...] = field(default_factory=tuple)
     config_digest: str = ""
+    matrices: dict[str, TravelTimeMatrix] = field(default_factory=dict)

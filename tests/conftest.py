@@ -37,9 +37,16 @@ def camden_dir(shared_data: Path) -> Path:
     return shared_data / "london" / "camden"
 
 
+@pytest.fixture(scope="session")
+def _session_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cache")
+
+
 @pytest.fixture(autouse=True)
-def _isolated_cache(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Tests never use the user's cache directory."""
-    monkeypatch.setenv("ESTATESPLAN_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+def _isolated_cache(_session_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never use the user's cache directory.
+
+    One folder per test session (per xdist worker): entries are keyed by content
+    digests, so sharing them between tests is safe and saves rebuilding matrices.
+    """
+    monkeypatch.setenv("ESTATESPLAN_CACHE_DIR", str(_session_cache))

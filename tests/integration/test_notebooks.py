@@ -45,3 +45,16 @@ def test_load_notebook_runs_on_camden_and_demo(shared_data: Path, tmp_path: Path
     assert re.search(r"active GP practices in the borough\D{0,60}33\b", text)
     assert "London Borough of Camden: valid" in text
     assert "leaflet" in text.lower()  # the folium map rendered
+
+
+def test_travel_times_notebook_runs_on_camden(shared_data: Path) -> None:
+    path = REPO / "notebooks" / "02_travel_times.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(
+        nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    ).execute()
+    text = _text(nb)
+    assert "London Borough of Camden | modes: walk, cycle, drive" in text
+    assert "within 20 min (%)" in text
+    assert "area_km2" in text
+    assert "leaflet" in text.lower()

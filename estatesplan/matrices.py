@@ -1,0 +1,372 @@
+"""Travel-time matrices for a study: zones × assets, one per configured mode, cached on disk.
+
+The cache key covers the OSM extract's bytes, the mode and its speed settings, the
+cut-off, the snapping distance and the exact origin and destination points, so a
+re-run with nothing changed reads the matrices back without building a network.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import geopandas as gpd
+import numpy as np
+
+from . import contracts as c
+from .cache import cache_key, load_or_build
+from .errors import ConfigError, DataQualityWarning
+from .progress import Progress, null_progress
+from .validate import format_ids
+
+if TYPE_CHECKING:
+    from .config import StudyConfig
+    from .graph import StreetNetwork
+    from .travel_times import TravelTimeMatrix
+
+__all__ = ["ROUTED_MODES", "points_digest", "study_matrices"]
+
+logger = logging.getLogger(__name__)
+
+ROUTED_MODES = ("walk", "cycle", "drive")
+"""Modes routed over the street network (transit has its own engine)."""
+
+
+def _save_matrix(matrix: TravelTimeMatrix, path: Path) -> None:
+    matrix.save(path)
+
+
+def _quietly(build: Callable[[], TravelTimeMatrix]) -> Callable[[], TravelTimeMatrix]:
+    """Build without the snapping warning: :func:`_warn_flagged` says it, built or cached."""
+
+    def run() -> TravelTimeMatrix:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*further than", category=DataQualityWarning)
+            return build()
+
+    return run
+
+
+def _warn_flagged(matrix: TravelTimeMatrix, max_snap_m: float) -> None:
+    """Warn about points too far from the network, from the matrix's own record.
+
+    A matrix read back from the cache carries the same warning as a freshly built one.
+    """
+    parts = [
+        f"{len(ids)} {what} ({format_ids(ids)})"
+        for what in ("origins", "destinations")
+        if (ids := list(matrix.metadata.get(f"flagged_{what}", [])))
+    ]
+    if parts:
+        warnings.warn(
+            f"{' and '.join(parts)} are further than {max_snap_m:g} m from the {matrix.mode} "
+            "network; their times are NaN. Check their location and CRS, or raise max_snap_m "
+            "(for an extract that does not reach them, use a larger extract).",
+            DataQualityWarning,
+            stacklevel=3,
+        )
+
+
+def points_digest(gdf: gpd.GeoDataFrame, id_col: str) -> str:
+    """Return a SHA-256 of the ids and point coordinates (metres, 1 mm) of a layer.
+
+    Parameters
+    ----------
+    gdf
+        Points, or zones with ``route_x``/``route_y`` routing points.
+    id_col
+        Id column.
+
+    Returns
+    -------
+    str
+        64 hex characters.
+    """
+    if c.ROUTE_X in gdf.columns and c.ROUTE_Y in gdf.columns:
+        xy = gdf[[c.ROUTE_X, c.ROUTE_Y]].to_numpy(dtype="float64")
+    else:
+        pts = gdf.geometry.representative_point()
+        xy = np.column_stack((pts.x.to_numpy(), pts.y.to_numpy()))
+    h = hashlib.sha256()
+    h.update("\x1f".join(gdf[id_col].astype(str)).encode())
+    h.update(np.round(xy, 3).tobytes())
+    h.update(str(gdf.crs).encode())
+    return h.hexdigest()
+
+
+def study_matrices(
+    cfg: StudyConfig,
+    zones: gpd.GeoDataFrame,
+    assets: gpd.GeoDataFrame,
+    *,
+    modes: Sequence[str] | None = None,
+    progress: Progress | None = None,
+    cache_folder: str | Path | None = None,
+) -> dict[str, TravelTimeMatrix]:
+    """Compute (or read from the cache) the zones × assets matrix for each mode.
+
+    Parameters
+    ----------
+    cfg
+        Study config; uses ``network`` (extract and speeds) and ``access`` (modes, cut-off).
+    zones
+        Origins: zones with ``zone_id`` and routing points ``route_x``/``route_y``.
+    assets
+        Destinations: assets with ``asset_id``.
+    modes
+        Modes to compute (default: the config's walk/cycle/drive modes).
+    progress
+        Optional progress callback.
+    cache_folder
+        Cache folder (default: the per-user cache).
+
+    Returns
+    -------
+    dict of str to TravelTimeMatrix
+        Minutes (float32), zones in rows, assets in columns; NaN beyond ``cutoff_min``.
+
+    Raises
+    ------
+    ConfigError
+        If matrices are asked for but the config names no street network.
+    """
+    from . import networks, travel_times
+
+    wanted = [m for m in (modes or cfg.access.modes) if m in ROUTED_MODES]
+    if not wanted:
+        return {}
+    osm = cfg.network.osm
+    if osm is None:
+        msg = "[network] osm is needed to compute travel-time matrices; name an .osm.pbf extract"
+        raise ConfigError(msg)
+    report = progress or null_progress
+    settings = {
+        "crs": cfg.crs,
+        "cutoff_min": cfg.access.cutoff_min,
+        "walk_speed_kmh": cfg.network.walk_speed_kmh,
+        "cycle_speed_kmh": cfg.network.cycle_speed_kmh,
+        "congestion_factor": cfg.network.congestion_factor,
+        "max_snap_m": cfg.network.max_snap_m,
+        "origins": points_digest(zones, c.ZONE_ID),
+        "destinations": points_digest(assets, c.ASSET_ID),
+    }
+    keys = {m: cache_key("matrix", files=[osm], mode=m, **settings) for m in wanted}
+    built: dict[str, StreetNetwork] = {}
+
+    def network(mode: str) -> StreetNetwork:
+        if not built:  # one pass over the extract builds every mode still needed
+            t0 = time.perf_counter()
+            built.update(
+                networks.networks_from_osm(
+                    osm, modes=wanted, crs=cfg.crs,
+                    speeds={"walk": cfg.network.walk_speed_kmh, "cycle": cfg.network.cycle_speed_kmh},
+                    congestion_factor=cfg.network.congestion_factor,
+                )
+            )  # fmt: skip
+            logger.info("networks %s built in %.1f s", ", ".join(built), time.perf_counter() - t0)
+        return built[mode]
+
+    out: dict[str, TravelTimeMatrix] = {}
+    for i, mode in enumerate(wanted):
+        report(i, len(wanted), f"matrix {mode}")
+
+        def build(mode: str = mode) -> TravelTimeMatrix:
+            return travel_times.matrix_from_network(
+                network(mode), zones, assets,
+                origin_id=c.ZONE_ID, destination_id=c.ASSET_ID,
+                cutoff_min=cfg.access.cutoff_min, max_snap_m=cfg.network.max_snap_m,
+                walk_speed_kmh=cfg.network.walk_speed_kmh,
+            )  # fmt: skip
+
+        matrix = load_or_build(
+            keys[mode],
+            suffix=".parquet",
+            build=_quietly(build),
+            save=_save_matrix,
+            load=travel_times.TravelTimeMatrix.load,
+            folder=cache_folder,
+        )
+        _warn_flagged(matrix, cfg.network.max_snap_m)
+        reach = np.isfinite(matrix.minutes)
+        logger.info(
+            "matrix %s: %d zones × %d assets, %.1f%% of pairs within %g min",
+            mode, matrix.minutes.shape[0], matrix.minutes.shape[1],
+            100.0 * reach.mean() if reach.size else 0.0, cfg.access.cutoff_min,
+        )  # fmt: skip
+        out[mode] = matrix
+        report(i + 1, len(wanted), f"matrix {mode}")
+    return out
+
+
+def read_points(
+    path: str | Path, *, id_col: str | None = None, layer: str | None = None
+) -> tuple[gpd.GeoDataFrame, str]:
+    """Read origins or destinations: any point or polygon layer (or CSV) with an id column.
+
+    Parameters
+    ----------
+    path
+        GeoPackage, GeoJSON, shapefile, or CSV with ``easting``/``northing``
+        (EPSG:27700) or ``lon``/``lat`` (EPSG:4326) columns.
+    id_col
+        Id column; by default ``id``, or the only column ending in ``_id`` or
+        ``code``, whose values are unique.
+    layer
+        Layer name for multi-layer files.
+
+    Returns
+    -------
+    layer : geopandas.GeoDataFrame
+        The layer; polygons are kept (the matrix function routes from a point
+        inside each).
+    id_col : str
+        The id column used.
+
+    Raises
+    ------
+    DataSourceError
+        If the file is missing, empty or unreadable.
+    MissingColumnError
+        If no id column can be found.
+    CrsError
+        If the layer has no CRS.
+    """
+    import pandas as pd
+
+    from ._io import check_input_file
+    from .errors import CrsError, DataSourceError, MissingColumnError
+
+    p = check_input_file(path, what="points")
+    try:
+        if p.suffix.lower() == ".csv":
+            df = pd.read_csv(p)
+            lower = {col.lower(): col for col in df.columns}
+            for xs, ys, crs in (
+                ("easting", "northing", "EPSG:27700"),
+                ("x", "y", "EPSG:27700"),
+                ("lon", "lat", "EPSG:4326"),
+                ("longitude", "latitude", "EPSG:4326"),
+            ):
+                if xs in lower and ys in lower:
+                    gdf = gpd.GeoDataFrame(
+                        df, geometry=gpd.points_from_xy(df[lower[xs]], df[lower[ys]]), crs=crs
+                    )
+                    break
+            else:
+                msg = (
+                    f"{p}: a CSV of points needs easting/northing (EPSG:27700) or lon/lat "
+                    f"(EPSG:4326) columns; found {', '.join(map(str, df.columns))}"
+                )
+                raise DataSourceError(msg)
+        else:
+            gdf = gpd.read_file(p, layer=layer)
+    except DataSourceError:
+        raise
+    except Exception as err:
+        msg = f"{p}: cannot read as a point or polygon layer ({err})"
+        raise DataSourceError(msg) from err
+    if gdf.crs is None:
+        msg = f"{p}: the layer has no coordinate reference system; set one (e.g. EPSG:27700)"
+        raise CrsError(msg)
+    if id_col is None:
+        candidates = [col for col in gdf.columns if col.lower() == "id"] or [
+            col for col in gdf.columns
+            if col != gdf.geometry.name and (col.lower().endswith("_id") or col.lower().endswith("code")
+                                             or col.lower().endswith("cd"))
+        ]  # fmt: skip
+        unique = [col for col in candidates if gdf[col].is_unique and gdf[col].notna().all()]
+        if len(unique) != 1:
+            msg = (
+                f"{p}: cannot tell which column holds the ids (candidates: "
+                f"{', '.join(unique or candidates) or 'none'}); name it with --origin-id/--destination-id"
+            )
+            raise MissingColumnError(msg)
+        id_col = unique[0]
+    if id_col not in gdf.columns:
+        msg = f"{p}: id column {id_col!r} not found (columns: {', '.join(map(str, gdf.columns))})"
+        raise MissingColumnError(msg)
+    return gdf, id_col
+
+
+def matrix_from_files(
+    osm: str | Path,
+    origins: str | Path,
+    destinations: str | Path,
+    *,
+    mode: str,
+    cutoff_min: float,
+    origin_id: str | None = None,
+    destination_id: str | None = None,
+    crs: str = c.ANALYSIS_CRS,
+    max_snap_m: float = 500.0,
+    walk_speed_kmh: float = 4.8,
+    cache_folder: str | Path | None = None,
+) -> TravelTimeMatrix:
+    """Compute a travel-time matrix between two layers over an OSM extract (cached).
+
+    Parameters
+    ----------
+    osm
+        OpenStreetMap extract (.osm.pbf or .osm).
+    origins, destinations
+        Point or polygon layers (or CSV points), see :func:`read_points`.
+    mode
+        ``"walk"``, ``"cycle"`` or ``"drive"``.
+    cutoff_min
+        Searches stop here; longer trips are unreachable (NaN). Must be positive.
+    origin_id, destination_id
+        Id columns (detected when omitted).
+    crs
+        Analysis CRS.
+    max_snap_m
+        Points further than this from a usable street are flagged, not snapped.
+    walk_speed_kmh
+        Walking speed for the way to and from the network.
+    cache_folder
+        Cache folder (default: the per-user cache).
+
+    Returns
+    -------
+    TravelTimeMatrix
+        Minutes (float32), origins in rows, destinations in columns.
+
+    Raises
+    ------
+    ConfigError
+        If the mode is unknown or the cut-off is not positive.
+    """
+    from . import networks, travel_times
+
+    if mode not in ROUTED_MODES:
+        msg = f"mode {mode!r} is not one of {', '.join(ROUTED_MODES)}"
+        raise ConfigError(msg)
+    if not cutoff_min > 0:
+        msg = f"the cut-off must be a positive number of minutes, found {cutoff_min}"
+        raise ConfigError(msg)
+    orig, oid = read_points(origins, id_col=origin_id)
+    dest, did = read_points(destinations, id_col=destination_id)
+    key = cache_key(
+        "matrix_files", files=[osm], mode=mode, cutoff_min=cutoff_min, crs=crs,
+        max_snap_m=max_snap_m, walk_speed_kmh=walk_speed_kmh,
+        origins=points_digest(orig, oid), destinations=points_digest(dest, did),
+    )  # fmt: skip
+
+    def build() -> TravelTimeMatrix:
+        speeds = {"walk": walk_speed_kmh} if mode == "walk" else None
+        net = networks.network_from_osm(osm, mode, crs=crs, speeds=speeds)  # type: ignore[arg-type]
+        return travel_times.matrix_from_network(
+            net, orig, dest, origin_id=oid, destination_id=did, cutoff_min=cutoff_min,
+            max_snap_m=max_snap_m, walk_speed_kmh=walk_speed_kmh,
+        )  # fmt: skip
+
+    matrix = load_or_build(
+        key, suffix=".parquet", build=_quietly(build), save=_save_matrix,
+        load=travel_times.TravelTimeMatrix.load, folder=cache_folder,
+    )  # fmt: skip
+    _warn_flagged(matrix, max_snap_m)
+    return matrix

@@ -1,0 +1,124 @@
+"""The demo and real studies write travel-time matrices for walk, cycle and drive, cached."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from estatesplan import cli, demo, export, networks, pipeline
+from estatesplan.errors import ConfigError, DataQualityWarning
+
+pytestmark = pytest.mark.integration
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def demo_toml(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return demo.write_demo(tmp_path_factory.mktemp("demo"), seed=0)
+
+
+def test_demo_study_has_matrices_for_every_mode(demo_toml: Path, tmp_path: Path) -> None:
+    study = pipeline.run_study(demo_toml)
+    assert set(study.matrices) == {"walk", "cycle", "drive"}
+    for mode, m in study.matrices.items():
+        assert m.minutes.dtype == np.float32
+        assert m.minutes.shape == (len(study.zones), len(study.assets))
+        assert list(m.origin_ids) == study.zones["zone_id"].tolist()
+        assert list(m.destination_ids) == study.assets["asset_id"].tolist()
+        finite = m.minutes[np.isfinite(m.minutes)]
+        assert (finite >= 0).all() and (finite <= 60).all()
+        # an 8 × 7 km borough: by bike or car every pair is within 60 min; on foot routes run
+        # ~1.25× the straight line, so about four pairs in five are
+        assert np.isfinite(m.minutes).mean() > (0.75 if mode == "walk" else 0.99), mode
+    walk, cycle = study.matrices["walk"].minutes, study.matrices["cycle"].minutes
+    both = np.isfinite(walk) & np.isfinite(cycle)
+    assert np.nanmedian(cycle[both]) < np.nanmedian(walk[both])  # cycling beats walking overall
+    files = export.write_study(study, tmp_path / "out")
+    for mode in ("walk", "cycle", "drive"):
+        long = pd.read_parquet(files[f"matrix_{mode}.parquet"])
+        assert list(long.columns)[:3] == ["origin_id", "destination_id", "minutes"]
+    back = export.read_study(tmp_path / "out")
+    np.testing.assert_array_equal(back.matrices["walk"].minutes, study.matrices["walk"].minutes)
+
+
+def test_rerun_with_nothing_changed_builds_no_network(
+    demo_toml: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = pipeline.run_study(demo_toml)
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("network rebuilt although nothing changed")
+
+    monkeypatch.setattr(networks, "networks_from_osm", refuse)
+    second = pipeline.run_study(demo_toml)
+    for mode in first.matrices:
+        np.testing.assert_array_equal(first.matrices[mode].minutes, second.matrices[mode].minutes)
+
+
+def test_matrices_can_be_skipped(demo_toml: Path) -> None:
+    assert pipeline.run_study(demo_toml, matrices=False).matrices == {}
+
+
+def test_cli_matrix_command(
+    demo_toml: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = demo_toml.parent
+    out = tmp_path / "walk.parquet"
+    code = cli.main([
+        "-q", "matrix", "--osm", str(folder / "streets.osm.pbf"), "--origins", str(folder / "zones.gpkg"),
+        "--destinations", str(folder / "assets.gpkg"), "--mode", "walk", "--cutoff", "20",
+        "--origin-id", "zone_id", "--destination-id", "asset_id", "--out", str(out),
+    ])  # fmt: skip
+    assert code == 0
+    assert "walk matrix: 150 origins × 81 destinations" in capsys.readouterr().out
+    long = pd.read_parquet(out)
+    assert set(long.columns) >= {"origin_id", "destination_id", "minutes"}
+    assert long["minutes"].max() <= 20
+
+
+def test_cli_matrix_bad_cutoff(
+    demo_toml: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = demo_toml.parent
+    code = cli.main([
+        "matrix", "--osm", str(folder / "streets.osm.pbf"), "--origins", str(folder / "zones.gpkg"),
+        "--destinations", str(folder / "assets.gpkg"), "--mode", "walk", "--cutoff", "0",
+        "--out", str(tmp_path / "x.parquet"),
+    ])  # fmt: skip
+    assert code == 2
+    assert "cut-off must be a positive number of minutes" in capsys.readouterr().err
+    assert not (tmp_path / "x.parquet").exists()
+
+
+def test_missing_network_in_config_is_an_error(demo_toml: Path) -> None:
+    from estatesplan.config import load_config
+    from estatesplan.matrices import study_matrices
+
+    cfg = load_config(demo_toml)
+    cfg = dataclasses.replace(cfg, network=dataclasses.replace(cfg.network, osm=None))
+    study = pipeline.run_study(cfg, matrices=False)
+    with pytest.raises(ConfigError, match=r"\[network\] osm is needed"):
+        study_matrices(cfg, study.zones, study.assets)
+
+
+@pytest.mark.data
+def test_camden_walk_matrix_to_gp_practices(shared_data: Path) -> None:
+    # the pack's extract covers only part of the 2 km margin (its README): assets out there
+    # lie beyond any street of the extract and are flagged (NaN), never silently snapped
+    with pytest.warns(DataQualityWarning, match=r"further than 500 m from the (walk|cycle|drive) network"):
+        study = pipeline.run_study(REPO / "examples" / "camden.toml")
+    walk = study.matrices["walk"]
+    a = study.assets
+    gp = ((a["source"] == "ods_epraccur") & (a["asset_type"] == "gp_practice")).to_numpy()
+    nearest = np.nanmin(
+        np.where(np.isfinite(walk.minutes[:, gp]), walk.minutes[:, gp], np.inf), axis=1
+    )
+    pop = study.zones["population"].to_numpy()
+    share20 = pop[nearest <= 20].sum() / pop.sum()
+    # national statistics: nearly everyone in urban areas lives within a 20-minute walk of a GP
+    assert share20 > 0.95, share20
+    assert set(study.matrices) == {"walk", "cycle", "drive"}
