@@ -27,6 +27,7 @@ import numpy as np
 __all__ = [
     "bucket_width",
     "contract",
+    "csr",
     "grid_index",
     "grid_nearest",
     "interior_nodes",
@@ -193,6 +194,9 @@ def _search_buckets(
     entries are linked lists, stale ones skipped. Same contract as :func:`_search`.
     """
     n_slots = head.shape[0]
+    # bucket = floor(key * inv): monotone in the key; the margin in ``width`` keeps a
+    # successor out of the current bucket despite rounding.
+    inv = 1.0 / width
     n_touched = 0
     n_entries = 0
     cur = -1
@@ -207,7 +211,7 @@ def _search_buckets(
             n_touched += 1
             pos[v] = 0
         dist[v] = nd
-        bucket = int(nd / width)
+        bucket = int(nd * inv)
         slot = bucket % n_slots
         entry_node[n_entries] = v
         entry_next[n_entries] = head[slot]
@@ -218,7 +222,7 @@ def _search_buckets(
         last = max(last, bucket)
     remaining = n_target_nodes
     done = cur < 0
-    while not done and cur <= last and cur * width <= limit:
+    while not done and cur <= last and cur <= limit * inv:
         slot = cur % n_slots
         while head[slot] != -1:
             k = head[slot]
@@ -227,7 +231,7 @@ def _search_buckets(
             if pos[u] == -2:
                 continue
             d = dist[u]
-            if int(d / width) != cur or d > limit:  # stale entry, or beyond the limit
+            if int(d * inv) != cur or d > limit:  # stale entry, or beyond the limit
                 continue
             pos[u] = -2
             if is_target[u]:
@@ -245,7 +249,7 @@ def _search_buckets(
                     n_touched += 1
                     pos[v] = 0
                 dist[v] = nd
-                bucket = int(nd / width)
+                bucket = int(nd * inv)
                 if bucket > last:
                     last = bucket
                 s2 = bucket % n_slots
@@ -433,6 +437,27 @@ def many_to_many(
             np.where(valid, exit_node, -1).astype(np.int32), np.where(valid, exit_cost, np.inf),
             is_target, n_target_nodes, float(limit), width, n_slots, out, n_blocks,
         )  # fmt: skip
+
+
+@_jit(parallel=False)
+def csr(n: int, u: Any, v: Any, w: Any) -> Any:
+    """Return (indptr, indices, weights): compressed rows of the edges ``u → v`` (a stable
+    counting sort by ``u``)."""
+    m = u.shape[0]
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    for e in range(m):
+        indptr[u[e] + 1] += 1
+    for x in range(n):
+        indptr[x + 1] += indptr[x]
+    fill = indptr[:-1].copy()
+    indices = np.empty(m, dtype=np.int32)
+    weights = np.empty(m, dtype=np.float64)
+    for e in range(m):
+        k = fill[u[e]]
+        indices[k] = v[e]
+        weights[k] = w[e]
+        fill[u[e]] = k + 1
+    return indptr, indices, weights
 
 
 # --- snapping: a uniform grid of cells over the street segments --------------------------

@@ -359,11 +359,11 @@ class _Graph:
 
     def csr(self, *, reverse: bool) -> tuple[_IArr, npt.NDArray[np.int32], _FArr]:
         """(indptr, indices, weights) with rows = tails (heads if ``reverse``)."""
+        from . import _dijkstra
+
         u, v = (self.v, self.u) if reverse else (self.u, self.v)
-        order = np.argsort(u, kind="stable")
-        indptr = np.zeros(self.n_nodes + 1, dtype=np.int64)
-        np.cumsum(np.bincount(u, minlength=self.n_nodes), out=indptr[1:])
-        return indptr, v[order].astype(np.int32), np.ascontiguousarray(self.w[order])
+        indptr, indices, weights = _dijkstra.csr(self.n_nodes, u, v, self.w)
+        return indptr, indices, weights
 
 
 def _ends(net: StreetNetwork, g: _Graph, s: Snapped) -> tuple[_IArr, _FArr, _IArr, _FArr]:
