@@ -329,7 +329,7 @@ def warm_up() -> None:
         in_child(job, Path(tmp))
         print(f"estatesplan kernels: compiled or loaded from numba's disk cache in "
               f"{time.perf_counter() - t0 - fork_s:.2f} s in a fresh process (not counted below; a first "
-              "run after installation compiles them, ~10 s, once)")  # fmt: skip
+              "run after installation compiles them, ~8 s, once)")  # fmt: skip
 
 
 # --- the cases ----------------------------------------------------------------------------
@@ -421,7 +421,8 @@ def main(argv: list[str] | None = None) -> int:
             if "estatesplan" in got:
                 ratios = ", ".join(f"{got['estatesplan'] / r:.1f}× {k}" for k, r in got.items() if k != "estatesplan")
                 print(f"  estatesplan throughput: {ratios}")
-    print("\nOne run on a shared machine: expect ±20 % noise between runs; ratios come from the same run.")
+    print("\nOne run: on a shared machine the smallest sizes vary by up to ±40 % between runs; "
+          "compare ratios within a run.")
     return 0
 
 

@@ -213,12 +213,17 @@ def _stitch(parts: list[Any], axis: int, extra: dict[str, Any]) -> TravelTimeMat
             if key.endswith(side):
                 meta[key] = [i for p in parts for i in p.metadata.get(key, [])]
     if isinstance(meta.get("search"), dict):
+        searches = [p.metadata.get("search", {}) for p in parts]
         meta["search"] = {
             **meta["search"],
-            "searches": sum(int(p.metadata.get("search", {}).get("searches", 0)) for p in parts),
-            "direction": sorted(
-                {str(p.metadata.get("search", {}).get("direction")) for p in parts}
-            ),
+            "searches": sum(int(s.get("searches", 0)) for s in searches),
+            "direction": sorted({str(s.get("direction")) for s in searches}),
+            # seconds summed over the chunks (worker time, not elapsed time)
+            **{
+                k: round(sum(float(s.get(k, 0.0)) for s in searches), 4)
+                for k, v in meta["search"].items()
+                if k.endswith("_s") and isinstance(v, int | float)
+            },
         }
     changes: dict[str, Any] = {
         split: np.concatenate([np.asarray(getattr(p, split), dtype=object) for p in parts]),

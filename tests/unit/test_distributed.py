@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
 from collections.abc import Iterator
@@ -180,6 +181,30 @@ def test_chunks_are_stitched_in_input_order_whatever_finishes_first(
     np.testing.assert_array_equal(got.minutes, expected.minutes)
     assert [c[0] for c in calls] == list(range(14))  # 90 origins in 13 chunks, after a 0 call
     assert {c[1] for c in calls} == {13}
+
+
+def test_stitching_sums_searches_and_seconds_and_gathers_flags() -> None:
+    from estatesplan.distributed import _stitch
+
+    def part(ids: list[str], flagged: list[str], searches: int, secs: float) -> FakeMatrix:
+        meta = {
+            "flagged_origins": flagged,
+            "flagged_destinations": ["Dx"],
+            "search": {"direction": "reverse", "searches": searches, "search_s": secs},
+        }
+        minutes = np.arange(len(ids) * 2, dtype=np.float32).reshape(len(ids), 2)
+        return FakeMatrix("walk", np.array(ids, dtype=object), np.array(["D0", "D1"], dtype=object),
+                          minutes, 10.0, meta)  # fmt: skip
+
+    out = _stitch([part(["O0", "O1"], ["O1"], 2, 0.5), part(["O2"], [], 2, 0.25)], 0, {"dask": {}})
+    assert out.origin_ids.tolist() == ["O0", "O1", "O2"]
+    assert out.minutes.shape == (3, 2)
+    assert out.metadata["flagged_origins"] == ["O1"]
+    assert out.metadata["flagged_destinations"] == ["Dx"]  # the same in every chunk: once
+    assert out.metadata["search"] == {"direction": ["reverse"], "searches": 4, "search_s": 0.75}
+    with pytest.raises(ValueError, match="different destination_ids"):
+        other = part(["O3"], [], 1, 0.1)
+        _stitch([part(["O0"], [], 1, 0.1), dataclasses.replace(other, destination_ids=np.array(["D9", "D1"], dtype=object))], 0, {})  # fmt: skip
 
 
 def test_default_local_cluster_is_started_and_closed(net: StreetNetwork, points: Any) -> None:
