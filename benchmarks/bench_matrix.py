@@ -80,7 +80,9 @@ class Case:
 # --- the virtual-node graph every peer runs on ----------------------------------------------
 
 
-def augmented(net: StreetNetwork, o: Snapped, d: Snapped) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+def augmented(
+    net: StreetNetwork, o: Snapped, d: Snapped
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """Edges (u, v, seconds) of the network plus virtual nodes n + i (origins) and
     n + n_o + j (destinations); parallel edges reduced to the fastest."""
     n, no = net.n_nodes, len(o)
@@ -106,8 +108,14 @@ def augmented(net: StreetNetwork, o: Snapped, d: Snapped) -> tuple[np.ndarray, n
                 add(base + idx, tail, off + np.where(rev, t * w_r, np.where(t == 0.0, 0.0, np.inf)))
             else:
                 add(tail, base + idx, t * w_f + off)
-                add(head, base + idx, np.where(rev, (1.0 - t) * w_r, np.where(t == 1.0, 0.0, np.inf)) + off)
-    pairs = pd.DataFrame({"e": o.edge, "i": np.arange(no)}).merge(pd.DataFrame({"e": d.edge, "j": np.arange(len(d))}))
+                add(
+                    head,
+                    base + idx,
+                    np.where(rev, (1.0 - t) * w_r, np.where(t == 1.0, 0.0, np.inf)) + off,
+                )
+    pairs = pd.DataFrame({"e": o.edge, "i": np.arange(no)}).merge(
+        pd.DataFrame({"e": d.edge, "j": np.arange(len(d))})
+    )
     i, j = pairs["i"].to_numpy(), pairs["j"].to_numpy()
     if i.size:
         to, td = o.t[i], d.t[j]
@@ -127,7 +135,9 @@ def xy(g: gpd.GeoDataFrame) -> np.ndarray:
     return np.column_stack((g.geometry.x.to_numpy(), g.geometry.y.to_numpy()))
 
 
-def near_points(net: StreetNetwork, n: int, *, seed: int, prefix: str, within_m: float = 200.0) -> gpd.GeoDataFrame:
+def near_points(
+    net: StreetNetwork, n: int, *, seed: int, prefix: str, within_m: float = 200.0
+) -> gpd.GeoDataFrame:
     """``n`` seeded points, uniform over the network's extent but within ``within_m`` of a street
     (a clipped extract leaves empty corners in its bounding box)."""
     index = SegmentIndex.build(net)
@@ -139,7 +149,9 @@ def near_points(net: StreetNetwork, n: int, *, seed: int, prefix: str, within_m:
         kept = np.vstack([kept, cand[index.snap(cand).distance_m <= within_m]])
     kept = kept[:n]
     ids = [f"{prefix}{i:05d}" for i in range(n)]
-    return gpd.GeoDataFrame({"id": ids}, geometry=gpd.points_from_xy(kept[:, 0], kept[:, 1]), crs=net.crs)
+    return gpd.GeoDataFrame(
+        {"id": ids}, geometry=gpd.points_from_xy(kept[:, 0], kept[:, 1]), crs=net.crs
+    )
 
 
 # --- methods: each returns (minutes float64 with NaN, setup seconds, query seconds, note) ------
@@ -165,7 +177,12 @@ def run_estatesplan(case: Case, no: int, nd: int, g: dict[str, Any]) -> Result:
     tt._route(case.net, o, d, cutoff_s=case.cutoff_min * 60.0, chunk_size=None, sink=sink)
     minutes = _cut(sec, case.cutoff_min)
     assert np.array_equal(minutes.astype(np.float32), m.minutes, equal_nan=True)
-    return minutes, total - search, search, "snapping included; float32 output = these float64 times rounded"
+    return (
+        minutes,
+        total - search,
+        search,
+        "snapping included; float32 output = these float64 times rounded",
+    )
 
 
 def _sides(g: dict[str, Any], no: int, nd: int) -> tuple[np.ndarray, np.ndarray, bool]:
@@ -184,13 +201,17 @@ def run_scipy(case: Case, no: int, nd: int, g: dict[str, Any]) -> Result:
     t0 = time.perf_counter()
     o_nodes, d_nodes, backward = _sides(g, no, nd)
     size = g["size"]
-    csr = sp.csr_array((g["w"], (g["v"], g["u"]) if backward else (g["u"], g["v"])), shape=(size, size))
+    csr = sp.csr_array(
+        (g["w"], (g["v"], g["u"]) if backward else (g["u"], g["v"])), shape=(size, size)
+    )
     t1 = time.perf_counter()
     src, tgt = (d_nodes, o_nodes) if backward else (o_nodes, d_nodes)
     out = np.empty((len(src), len(tgt)))
     step = max(1, 2**25 // size)  # scipy returns a dense row per source: bound it to 256 MiB
     for k in range(0, len(src), step):
-        out[k : k + step] = dijkstra(csr, indices=src[k : k + step], limit=case.cutoff_min * 60.0)[:, tgt]
+        out[k : k + step] = dijkstra(csr, indices=src[k : k + step], limit=case.cutoff_min * 60.0)[
+            :, tgt
+        ]
     sec = out.T if backward else out
     return _cut(sec, case.cutoff_min), t1 - t0, time.perf_counter() - t1, ""
 
@@ -204,9 +225,17 @@ def run_igraph(case: Case, no: int, nd: int, g: dict[str, Any]) -> Result:
     graph.es["w"] = g["w"].tolist()
     t1 = time.perf_counter()
     if backward:
-        sec = np.array(graph.distances(source=d_nodes.tolist(), target=o_nodes.tolist(), weights="w", mode="in")).T
+        sec = np.array(
+            graph.distances(
+                source=d_nodes.tolist(), target=o_nodes.tolist(), weights="w", mode="in"
+            )
+        ).T
     else:
-        sec = np.array(graph.distances(source=o_nodes.tolist(), target=d_nodes.tolist(), weights="w", mode="out"))
+        sec = np.array(
+            graph.distances(
+                source=o_nodes.tolist(), target=d_nodes.tolist(), weights="w", mode="out"
+            )
+        )
     return _cut(sec, case.cutoff_min), t1 - t0, time.perf_counter() - t1, "no cut-off option"
 
 
@@ -217,12 +246,16 @@ def run_networkx(case: Case, no: int, nd: int, g: dict[str, Any]) -> Result:
     o_nodes, d_nodes, backward = _sides(g, no, nd)
     graph = nx.DiGraph()
     tails, heads = (g["v"], g["u"]) if backward else (g["u"], g["v"])
-    graph.add_weighted_edges_from(zip(tails.tolist(), heads.tolist(), g["w"].tolist(), strict=True), weight="w")
+    graph.add_weighted_edges_from(
+        zip(tails.tolist(), heads.tolist(), g["w"].tolist(), strict=True), weight="w"
+    )
     t1 = time.perf_counter()
     src, tgt = (d_nodes, o_nodes) if backward else (o_nodes, d_nodes)
     out = np.full((len(src), len(tgt)), np.inf)
     for k, s in enumerate(src.tolist()):
-        lengths = nx.single_source_dijkstra_path_length(graph, s, cutoff=case.cutoff_min * 60.0, weight="w")
+        lengths = nx.single_source_dijkstra_path_length(
+            graph, s, cutoff=case.cutoff_min * 60.0, weight="w"
+        )
         out[k] = [lengths.get(t, np.inf) for t in tgt.tolist()]
     sec = out.T if backward else out
     return _cut(sec, case.cutoff_min), t1 - t0, time.perf_counter() - t1, ""
@@ -247,7 +280,9 @@ def run_pandana(case: Case, no: int, nd: int, g: dict[str, Any]) -> Result:
         lengths = np.asarray(net.shortest_path_lengths(a[sample], b[sample], "w"), dtype=np.float64)
     query = (time.perf_counter() - t1) * a.size / sample.size
     minutes = np.full(a.size, NOT_SAMPLED)
-    minutes[sample] = _cut(np.where(lengths >= 4.2e9, np.inf, lengths), case.cutoff_min)  # "no path": huge
+    minutes[sample] = _cut(
+        np.where(lengths >= 4.2e9, np.inf, lengths), case.cutoff_min
+    )  # "no path": huge
     return minutes.reshape(no, nd), t1 - t0, query, note
 
 
@@ -344,11 +379,15 @@ def cases(names: list[str]) -> list[Case]:
                         near_points(net, n_d, seed=2, prefix="d")))  # fmt: skip
     if {"walk", "drive"} & set(names):
         if not CAMDEN_PBF.is_file():
-            print(f"NOTE: Camden rows skipped: {CAMDEN_PBF} not found (set ESTATESPLAN_SHARED_DATA)")
+            print(
+                f"NOTE: Camden rows skipped: {CAMDEN_PBF} not found (set ESTATESPLAN_SHARED_DATA)"
+            )
             return out
         from estatesplan import networks
 
-        nets = networks.networks_from_osm(CAMDEN_PBF, modes=tuple(m for m in ("walk", "drive") if m in names))
+        nets = networks.networks_from_osm(
+            CAMDEN_PBF, modes=tuple(m for m in ("walk", "drive") if m in names)
+        )
         for mode, cutoff in (("walk", 45.0), ("drive", 30.0)):
             if mode in nets:
                 net = nets[mode]
@@ -359,9 +398,17 @@ def cases(names: list[str]) -> list[Case]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--quick", action="store_true", help="the smallest size only; no pandana on the grid")
-    ap.add_argument("--graphs", default="grid,walk,drive", help="comma-separated: grid, walk, drive")
-    ap.add_argument("--methods", default=",".join(METHODS), help="comma-separated subset of " + ", ".join(METHODS))
+    ap.add_argument(
+        "--quick", action="store_true", help="the smallest size only; no pandana on the grid"
+    )
+    ap.add_argument(
+        "--graphs", default="grid,walk,drive", help="comma-separated: grid, walk, drive"
+    )
+    ap.add_argument(
+        "--methods",
+        default=",".join(METHODS),
+        help="comma-separated subset of " + ", ".join(METHODS),
+    )
     args = ap.parse_args(argv)
     methods = [m for m in args.methods.split(",") if m in METHODS]
     sizes = SIZES[:1] if args.quick else SIZES
@@ -372,7 +419,9 @@ def main(argv: list[str] | None = None) -> int:
     warm_up()
     rows = []
     for case in cases(args.graphs.split(",")):
-        print(f"\n## {case.name}: {case.net.n_nodes:,} nodes, {case.net.n_edges:,} edges, cut-off {case.cutoff_min:g} min")
+        print(
+            f"\n## {case.name}: {case.net.n_nodes:,} nodes, {case.net.n_edges:,} edges, cut-off {case.cutoff_min:g} min"
+        )
         index = SegmentIndex.build(case.net)
         for no, nd in sizes:
             o = index.snap(xy(case.origins.iloc[:no]))
@@ -384,19 +433,31 @@ def main(argv: list[str] | None = None) -> int:
             graph = {"u": u, "v": v, "w": w, "size": size, "n": case.net.n_nodes, "n_o": no,
                      "node_x": node_xy[:, 0], "node_y": node_xy[:, 1]}  # fmt: skip
             o_nodes, d_nodes, _ = _sides(graph, no, nd)
-            full = sp.csr_array((w, (v, u)), shape=(size, size))  # reversed: search from destinations
+            full = sp.csr_array(
+                (w, (v, u)), shape=(size, size)
+            )  # reversed: search from destinations
             ref = _cut(dijkstra(full, indices=d_nodes)[:, o_nodes].T, case.cutoff_min)
-            print(f"\n{case.name}, {no:,} × {nd:,} ({no * nd:,} pairs; {np.isfinite(ref).mean():.0%} within the cut-off)")
+            print(
+                f"\n{case.name}, {no:,} × {nd:,} ({no * nd:,} pairs; {np.isfinite(ref).mean():.0%} within the cut-off)"
+            )
             print(f"  {'method':<12}{'pairs/s':>12}{'setup s':>9}{'query s':>9}{'total s':>9}{'peak MiB':>10}"
                   f"{'+MiB':>7}{'max |diff| min':>16}{'reach':>7}  notes")  # fmt: skip
             got: dict[str, float] = {}
             for name in methods:
                 if name == "networkx" and no * nd > SIZES[0][0] * SIZES[0][1]:
-                    print(f"  {name:<12}skipped beyond the smallest size (one Python Dijkstra per point: minutes)")
+                    print(
+                        f"  {name:<12}skipped beyond the smallest size (one Python Dijkstra per point: minutes)"
+                    )
                     continue
-                if name == "pandana" and case.name.startswith("grid") and (args.quick or (no, nd) != SIZES[0]):
+                if (
+                    name == "pandana"
+                    and case.name.startswith("grid")
+                    and (args.quick or (no, nd) != SIZES[0])
+                ):
                     where = "with --quick" if args.quick else "beyond the smallest size"
-                    print(f"  {name:<12}skipped {where}: its contraction hierarchy alone takes minutes on this grid")
+                    print(
+                        f"  {name:<12}skipped {where}: its contraction hierarchy alone takes minutes on this grid"
+                    )
                     continue
                 with tempfile.TemporaryDirectory() as tmp:
                     job = functools.partial(METHODS[name], case, no, nd, graph)
@@ -419,10 +480,16 @@ def main(argv: list[str] | None = None) -> int:
                              "setup_s": info["setup"], "query_s": info["query"], "peak_mib": info["peak"],
                              "added_mib": info["added"], "max_diff_min": diff, "same_reach": same})  # fmt: skip
             if "estatesplan" in got:
-                ratios = ", ".join(f"{got['estatesplan'] / r:.1f}× {k}" for k, r in got.items() if k != "estatesplan")
+                ratios = ", ".join(
+                    f"{got['estatesplan'] / r:.1f}× {k}"
+                    for k, r in got.items()
+                    if k != "estatesplan"
+                )
                 print(f"  estatesplan throughput: {ratios}")
-    print("\nOne run: on a shared machine the smallest sizes vary by up to ±40 % between runs; "
-          "compare ratios within a run.")
+    print(
+        "\nOne run: on a shared machine the smallest sizes vary by up to ±40 % between runs; "
+        "compare ratios within a run."
+    )
     return 0
 
 

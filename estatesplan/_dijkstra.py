@@ -338,7 +338,12 @@ on contracted OSM walk and drive networks (5 per node, from tiny junction edges)
 
 
 def bucket_width(
-    weights: np.ndarray, limit: float, n_nodes: int, seed_spread: float = 0.0, *, force: bool = False
+    weights: np.ndarray,
+    limit: float,
+    n_nodes: int,
+    seed_spread: float = 0.0,
+    *,
+    force: bool = False,
 ) -> tuple[float, int]:
     """Return ``(width, slots)`` for the bucket queue, or ``(0.0, 0)`` to use the heap.
 
@@ -371,7 +376,9 @@ def bucket_width(
     if not w_min > 0.0:
         return 0.0, 0
     width = w_min * (1.0 - 1e-6)  # margin against rounding in d / width (≤ 1e8 buckets)
-    if limit / width > 1e8 or (not force and limit / width > _MAX_BUCKETS_PER_NODE * max(n_nodes, 1)):
+    if limit / width > 1e8 or (
+        not force and limit / width > _MAX_BUCKETS_PER_NODE * max(n_nodes, 1)
+    ):
         return 0.0, 0
     return width, int(max(float(weights.max()), seed_spread) / width) + 2
 
@@ -422,11 +429,15 @@ def many_to_many(
     # on the machine does not hold the others up.
     threads = numba.get_num_threads()
     per_block = 16 * (indptr.shape[0] + indices.shape[0])  # bytes of workspace, about
-    n_blocks = max(1, min(n_src, max(threads, min(_BLOCKS_PER_THREAD * threads, _WORKSPACE // per_block))))
+    n_blocks = max(
+        1, min(n_src, max(threads, min(_BLOCKS_PER_THREAD * threads, _WORKSPACE // per_block)))
+    )
     width, n_slots = 0.0, 0
     if queue != "heap" and n_src:
         finite = np.isfinite(seed_cost)
-        spread = np.where(finite, seed_cost, -np.inf).max(axis=1) - np.where(finite, seed_cost, np.inf).min(axis=1)
+        spread = np.where(finite, seed_cost, -np.inf).max(axis=1) - np.where(
+            finite, seed_cost, np.inf
+        ).min(axis=1)
         spread = spread[np.isfinite(spread)]
         width, n_slots = bucket_width(weights, float(limit), indptr.shape[0] - 1,
                                       float(spread.max()) if spread.size else 0.0,
@@ -538,12 +549,18 @@ def grid_nearest(px: Any, py: Any, x0: Any, y0: Any, x1: Any, y1: Any, cell_ptr:
             for i in range(max(ci - r, 0), min(ci + r, nx - 1) + 1):
                 if i == ci - r or i == ci + r:  # top or bottom side: the whole row
                     for j in range(lo_j, hi_j + 1):
-                        best, bs = _scan_cell(i * ny + j, x, y, x0, y0, x1, y1, cell_ptr, cell_seg, best, bs)
+                        best, bs = _scan_cell(
+                            i * ny + j, x, y, x0, y0, x1, y1, cell_ptr, cell_seg, best, bs
+                        )
                 else:  # left and right sides only
                     if cj - r >= 0:
-                        best, bs = _scan_cell(i * ny + cj - r, x, y, x0, y0, x1, y1, cell_ptr, cell_seg, best, bs)
+                        best, bs = _scan_cell(
+                            i * ny + cj - r, x, y, x0, y0, x1, y1, cell_ptr, cell_seg, best, bs
+                        )
                     if cj + r <= ny - 1:
-                        best, bs = _scan_cell(i * ny + cj + r, x, y, x0, y0, x1, y1, cell_ptr, cell_seg, best, bs)
+                        best, bs = _scan_cell(
+                            i * ny + cj + r, x, y, x0, y0, x1, y1, cell_ptr, cell_seg, best, bs
+                        )
             if bs >= 0 and np.sqrt(best) <= r * cell:
                 break
             r += 1

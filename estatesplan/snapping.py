@@ -115,7 +115,9 @@ class SegmentIndex:
     edge: _IArr
     reverse_edge: _IArr
     segments: _FArr
-    _cells: tuple[npt.NDArray[np.int64], npt.NDArray[np.int32], tuple[float, float, float, int, int]]
+    _cells: tuple[
+        npt.NDArray[np.int64], npt.NDArray[np.int32], tuple[float, float, float, int, int]
+    ]
 
     @classmethod
     def build(cls, net: StreetNetwork) -> SegmentIndex:
@@ -153,7 +155,12 @@ class SegmentIndex:
             raise NetworkBuildError(msg)
         seg = np.empty((len(primary), 4), order="F")  # columns contiguous for the kernels
         tail, head = net.edge_u[primary], net.edge_v[primary]
-        seg[:, 0], seg[:, 1], seg[:, 2], seg[:, 3] = net.x[tail], net.y[tail], net.x[head], net.y[head]
+        seg[:, 0], seg[:, 1], seg[:, 2], seg[:, 3] = (
+            net.x[tail],
+            net.y[tail],
+            net.x[head],
+            net.y[head],
+        )
         cells = _dijkstra.grid_index(seg[:, 0], seg[:, 1], seg[:, 2], seg[:, 3])
         logger.info(
             "indexed %d street segments (%d two-way) of the %s network in %.3f s",
@@ -232,7 +239,9 @@ class SegmentIndex:
 
 def _check_settings(max_distance_m: float, walk_speed_kmh: float) -> None:
     if not (max_distance_m >= 0):  # NaN fails too
-        msg = f"the snapping distance must be a non-negative number of metres, got {max_distance_m!r}"
+        msg = (
+            f"the snapping distance must be a non-negative number of metres, got {max_distance_m!r}"
+        )
         raise ConfigError(msg)
     if not (walk_speed_kmh > 0 and math.isfinite(walk_speed_kmh)):
         msg = f"the walking speed must be a positive number of km/h, got {walk_speed_kmh!r}"
@@ -290,7 +299,8 @@ def points_xy(
             raise GeometryError(msg)
         kinds = shapely.get_type_id(gs.to_numpy())
         geom = gpd.GeoSeries(
-            np.where(kinds == 0, gs.to_numpy(), gs.representative_point().to_numpy()), crs=points.crs
+            np.where(kinds == 0, gs.to_numpy(), gs.representative_point().to_numpy()),
+            crs=points.crs,
         )
     if CRS.from_user_input(points.crs) != CRS.from_user_input(crs):
         geom = geom.to_crs(crs)

@@ -198,7 +198,9 @@ class TravelTimeMatrix:
             }
         )
         text = json.dumps(header, default=_json_default, allow_nan=True)
-        table = table.replace_schema_metadata({**(table.schema.metadata or {}), _META_KEY: text.encode()})
+        table = table.replace_schema_metadata(
+            {**(table.schema.metadata or {}), _META_KEY: text.encode()}
+        )
         with atomic_path(path) as tmp:
             pq.write_table(table, tmp, compression="zstd")
         return Path(path)
@@ -298,7 +300,9 @@ def _ids(points: gpd.GeoDataFrame, column: str, what: str) -> npt.NDArray[np.obj
         msg = f"{what}: id column {column!r} not found (columns: {format_ids(points.columns)}); name the right one"
         raise MissingColumnError(msg)
     raw = points[column].tolist()
-    missing = sum(1 for x in raw if x is None or x is pd.NA or (isinstance(x, float) and math.isnan(x)))
+    missing = sum(
+        1 for x in raw if x is None or x is pd.NA or (isinstance(x, float) and math.isnan(x))
+    )
     if missing:
         msg = f"{what}: {missing} rows have no {column!r}; every row needs an id"
         raise DataContractError(msg)
@@ -341,7 +345,13 @@ class _Graph:
         interior = _dijkstra.interior_nodes(net.n_nodes, u, v)
         if interior.sum() < _MIN_CONTRACTED * net.n_nodes:  # not worth it: every edge stands alone
             m = len(u)
-            anchor, trav, t_start, t_end, t_cost = np.ones(net.n_nodes, dtype=bool), np.arange(m), u, v, w
+            anchor, trav, t_start, t_end, t_cost = (
+                np.ones(net.n_nodes, dtype=bool),
+                np.arange(m),
+                u,
+                v,
+                w,
+            )
             before = after = np.zeros(m)
         else:
             anchor, trav, before, after, t_start, t_end, t_cost = _dijkstra.contract(
@@ -383,12 +393,16 @@ def _ends(net: StreetNetwork, g: _Graph, s: Snapped) -> tuple[_IArr, _FArr, _IAr
     t, off = s.t, s.offnet_s
     at_tail = ~two & (t == 0.0) & g.anchor[tail]
     at_head = ~two & (t == 1.0) & g.anchor[head]
-    leave_node = np.column_stack((g.t_end[g.trav[e]], np.where(two, g.t_end[g.trav[rr]], np.where(at_tail, tail, -1))))
+    leave_node = np.column_stack(
+        (g.t_end[g.trav[e]], np.where(two, g.t_end[g.trav[rr]], np.where(at_tail, tail, -1)))
+    )
     leave_cost = np.column_stack((
         off + (1.0 - t) * w_f + g.after[e],
         np.where(two, off + t * w_r + g.after[rr], np.where(at_tail, off, np.inf)),
     ))  # fmt: skip
-    arrive_node = np.column_stack((g.t_start[g.trav[e]], np.where(two, g.t_start[g.trav[rr]], np.where(at_head, head, -1))))
+    arrive_node = np.column_stack(
+        (g.t_start[g.trav[e]], np.where(two, g.t_start[g.trav[rr]], np.where(at_head, head, -1)))
+    )
     arrive_cost = np.column_stack((
         g.before[e] + t * w_f + off,
         np.where(two, g.before[rr] + (1.0 - t) * w_r + off, np.where(at_head, off, np.inf)),
@@ -505,7 +519,11 @@ def _subset(s: Snapped, idx: _IArr) -> Snapped:
 
 
 def _is_range(idx: _IArr) -> bool:
-    return len(idx) > 0 and int(idx[-1]) - int(idx[0]) + 1 == len(idx) and bool((np.diff(idx) == 1).all())
+    return (
+        len(idx) > 0
+        and int(idx[-1]) - int(idx[0]) + 1 == len(idx)
+        and bool((np.diff(idx) == 1).all())
+    )
 
 
 def _digest(net: StreetNetwork, parts: list[Any], settings: dict[str, Any]) -> str:

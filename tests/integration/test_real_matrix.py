@@ -24,7 +24,9 @@ CAMDEN = "E09000007"
 def camden(camden_dir: Path) -> tuple[object, gpd.GeoDataFrame, gpd.GeoDataFrame]:
     net = networks.network_from_osm(camden_dir / "camden_2km.osm.pbf", "walk")
     lsoa = gpd.read_file(camden_dir / "camden_lsoa21_boundaries_27700.gpkg")
-    zones = gpd.GeoDataFrame({"zone_id": lsoa["LSOA21CD"]}, geometry=lsoa.geometry.centroid, crs=lsoa.crs)
+    zones = gpd.GeoDataFrame(
+        {"zone_id": lsoa["LSOA21CD"]}, geometry=lsoa.geometry.centroid, crs=lsoa.crs
+    )
     gp = pd.read_csv(camden_dir / "camden_2km_gp_practices_active.csv")
     gp = gp[gp["admin_district_code"] == CAMDEN]
     practices = gpd.GeoDataFrame(
@@ -63,7 +65,9 @@ def test_camden_walk_matches_networkx_between_snapped_nodes(camden: tuple) -> No
             g.add_edge(u, v, time_s=data["time_s"])
     index = SegmentIndex.build(net)
     # Points exactly on nodes: each trip is then node to node.
-    o_nodes = net.edge_v[index.snap(np.column_stack((zones.geometry.x, zones.geometry.y))).edge][:20]
+    o_nodes = net.edge_v[index.snap(np.column_stack((zones.geometry.x, zones.geometry.y))).edge][
+        :20
+    ]
     d_nodes = np.unique(net.edge_u[index.snap(np.column_stack((practices.geometry.x,
                                                                 practices.geometry.y))).edge])  # fmt: skip
     on = gpd.GeoDataFrame({"id": [f"o{i}" for i in range(len(o_nodes))]},
@@ -72,7 +76,9 @@ def test_camden_walk_matches_networkx_between_snapped_nodes(camden: tuple) -> No
                           geometry=gpd.points_from_xy(net.x[d_nodes], net.y[d_nodes]), crs=net.crs)  # fmt: skip
     m = tt.matrix_from_network(net, on, dn, origin_id="id", destination_id="id", cutoff_min=45.0)
     for i, node in enumerate(o_nodes):
-        lengths = nx.single_source_dijkstra_path_length(g, int(node), cutoff=45.0 * 60, weight="time_s")
+        lengths = nx.single_source_dijkstra_path_length(
+            g, int(node), cutoff=45.0 * 60, weight="time_s"
+        )
         want = np.array([lengths.get(int(t), np.inf) / 60.0 for t in d_nodes])
         want = np.where(want <= 45.0, want, np.nan)
         np.testing.assert_array_equal(np.isnan(m.minutes[i]), np.isnan(want))

@@ -177,7 +177,9 @@ def points(xy: list[tuple[float, float]], prefix: str, crs: str | None = CRS) ->
     )  # fmt: skip
 
 
-def run(net: StreetNetwork, o: gpd.GeoDataFrame, d: gpd.GeoDataFrame, **kw: object) -> tt.TravelTimeMatrix:
+def run(
+    net: StreetNetwork, o: gpd.GeoDataFrame, d: gpd.GeoDataFrame, **kw: object
+) -> tt.TravelTimeMatrix:
     kw = {"cutoff_min": 60.0, "walk_speed_kmh": 3.6, **kw}  # 3.6 km/h = 1 m/s: times are exact
     return tt.matrix_from_network(net, o, d, origin_id="id", destination_id="id", **kw)  # type: ignore[arg-type]
 
@@ -216,7 +218,9 @@ def test_reverse_search_gives_the_transpose(hand_net: StreetNetwork) -> None:
     assert ba.metadata["search"]["direction"] == "forward"
     ref = reference_minutes(hand_net, a, b, cutoff_min=60, walk_speed_kmh=3.6)
     assert_same_minutes(ab.minutes, ref)
-    assert_same_minutes(ba.minutes, reference_minutes(hand_net, b, a, cutoff_min=60, walk_speed_kmh=3.6))
+    assert_same_minutes(
+        ba.minutes, reference_minutes(hand_net, b, a, cutoff_min=60, walk_speed_kmh=3.6)
+    )
 
 
 def test_cutoff_boundary_is_inclusive(hand_net: StreetNetwork) -> None:
@@ -242,7 +246,9 @@ def test_a_point_on_a_node_of_a_one_way_street_may_leave_and_arrive_any_way() ->
 def test_flagged_points_are_nan_and_warned(hand_net: StreetNetwork) -> None:
     o = points([(50, 20), (500, 500)], "o")
     d = points([(150, -40), (150, 900)], "d")
-    with pytest.warns(DataQualityWarning, match=r"1 origins \(o1\) and 1 destinations \(d1\).*300 m"):
+    with pytest.warns(
+        DataQualityWarning, match=r"1 origins \(o1\) and 1 destinations \(d1\).*300 m"
+    ):
         m = run(hand_net, o, d, max_snap_m=300)
     assert np.isnan(m.minutes[1]).all() and np.isnan(m.minutes[:, 1]).all()
     assert m.minutes[0, 0] == pytest.approx(2.5)
@@ -256,7 +262,10 @@ def test_polygons_route_from_representative_point_or_route_xy(hand_net: StreetNe
     zones = gpd.GeoDataFrame({"id": ["z"]}, geometry=[square], crs=CRS)
     d = points([(150, -40)], "d")
     assert run(hand_net, zones, d).minutes[0, 0] == pytest.approx(2.5)
-    zones["route_x"], zones["route_y"] = [X0 + 150.0], [Y0 - 30.0]  # same snap point as d: 30 s + 40 s
+    zones["route_x"], zones["route_y"] = (
+        [X0 + 150.0],
+        [Y0 - 30.0],
+    )  # same snap point as d: 30 s + 40 s
     assert run(hand_net, zones, d).minutes[0, 0] == pytest.approx(70.0 / 60.0)
 
 
@@ -408,7 +417,9 @@ def test_adding_a_destination_changes_no_other_column(grid: StreetNetwork) -> No
     d = random_points(grid, 30, seed=2, prefix="d")
     base = tt.matrix_from_network(grid, o, d, origin_id="id", destination_id="id", cutoff_min=3.0)
     more = pd.concat([d, random_points(grid, 1, seed=3, prefix="x")], ignore_index=True)
-    plus = tt.matrix_from_network(grid, o, more, origin_id="id", destination_id="id", cutoff_min=3.0)
+    plus = tt.matrix_from_network(
+        grid, o, more, origin_id="id", destination_id="id", cutoff_min=3.0
+    )
     np.testing.assert_array_equal(plus.minutes[:, :30], base.minutes)
 
 
@@ -417,7 +428,9 @@ def test_cutoff_is_monotonic(grid: StreetNetwork) -> None:
     d = random_points(grid, 50, seed=5, prefix="d")
     prev = None
     for cutoff in (1.0, 2.0, 4.0, 8.0, 60.0):
-        m = tt.matrix_from_network(grid, o, d, origin_id="id", destination_id="id", cutoff_min=cutoff)
+        m = tt.matrix_from_network(
+            grid, o, d, origin_id="id", destination_id="id", cutoff_min=cutoff
+        )
         assert np.nanmax(m.minutes) <= cutoff
         if prev is not None:
             assert (np.isnan(m.minutes) <= np.isnan(prev)).all()  # the NaN set only shrinks
@@ -480,7 +493,9 @@ def test_parquet_round_trip_is_exact(grid: StreetNetwork, tmp_path: Path) -> Non
         ("bad-ids", "damaged"),
     ],
 )
-def test_loading_something_else_is_a_data_source_error(tmp_path: Path, content: object, match: str) -> None:
+def test_loading_something_else_is_a_data_source_error(
+    tmp_path: Path, content: object, match: str
+) -> None:
     path = tmp_path / "x.parquet"
     if content == "plain":
         pd.DataFrame({"a": [1]}).to_parquet(path)
@@ -492,7 +507,9 @@ def test_loading_something_else_is_a_data_source_error(tmp_path: Path, content: 
 
         table = pq.read_table(path)
         meta = dict(table.schema.metadata)
-        meta[b"estatesplan:travel_time_matrix"] = meta[b"estatesplan:travel_time_matrix"].replace(b'"a"', b'"z"')
+        meta[b"estatesplan:travel_time_matrix"] = meta[b"estatesplan:travel_time_matrix"].replace(
+            b'"a"', b'"z"'
+        )
         pq.write_table(table.replace_schema_metadata(meta), path)
     else:
         assert isinstance(content, bytes)
@@ -542,6 +559,8 @@ def test_network_without_edges() -> None:
 
 
 def test_import_compiles_nothing() -> None:
-    code = "import sys, estatesplan.travel_times, estatesplan.snapping; print('numba' in sys.modules)"
+    code = (
+        "import sys, estatesplan.travel_times, estatesplan.snapping; print('numba' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
