@@ -52,7 +52,18 @@ def _rss_mib() -> float:
 
 
 def _worker_rss_mib() -> float:
-    """Peak resident set size of the calling (worker) process, MiB."""
+    """Peak resident set size of the calling (worker) process, MiB.
+
+    Read from VmHWM in /proc (Linux), which starts afresh in a new process, unlike
+    ``getrusage``'s ``ru_maxrss``, which a spawned worker inherits from its parent.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
