@@ -1,6 +1,7 @@
 """Travel-time matrices on a Dask cluster: the same computation, split into chunks.
 
-:func:`matrix_dask` splits the origins (or the destinations) into chunks, runs the
+:func:`matrix_dask` splits one side — by default the smaller, which keeps the number
+of searches what one process would make — into chunks, runs the
 single-machine matrix (:func:`estatesplan.travel_times.matrix_from_network`, or any
 function with its signature) on each chunk on a ``dask.distributed`` cluster, and
 stitches the chunks back into one :class:`~estatesplan.travel_times.TravelTimeMatrix`
@@ -8,9 +9,9 @@ in the input order. The network is sent to every worker once
 (``client.scatter(..., broadcast=True)``), not with every task.
 
 Each point's time depends only on the network, the point and the settings, so the
-stitched matrix equals the one-process result; only the search direction may differ
-per chunk (from the smaller side of each chunk), which can move a time by a rounding
-error in the last float32 digit.
+stitched matrix equals the one-process result, bit for bit when each chunk searches
+in the direction one process would (always so when the smaller side is chunked);
+otherwise a time can differ by rounding in the last float32 digit.
 
 Without a ``client`` a local cluster is started for the call and closed after it
 (see :func:`matrix_dask` for its shape). To run on many machines, pass a
