@@ -9,7 +9,10 @@ What it times (origins × destinations, drive at 30 km/h, a 60-minute cut-off by
 default, so that each search settles a good part of the grid as a regional drive
 search in England would):
 
-* ``in-process``: ``matrix_from_network`` alone, its compiled search using every core;
+* ``in-process``: ``matrix_from_network`` alone, its compiled search using every core,
+  preparing the network (segment index, contracted graph) in the call;
+* ``in-process, prepared``: the same with a ``PreparedNetwork`` built once beforehand
+  (its build time printed apart), as for many matrices over one network;
 * ``dask 1 proc``: ``matrix_dask`` on a local cluster of one worker process, one task
   at a time with one search thread: one core's worth of work;
 * ``dask 2 procs``: the same with two worker processes: the speed-up over
@@ -24,11 +27,13 @@ Each runs with chunks of origins (``chunk_by="origins"``) and of destinations
 (``chunk_by="destinations"``, the smaller side here, which searches no more than one
 process does). Cluster start-up is timed apart; each timing follows a small warm-up
 call on the same cluster (numba kernels loaded in every worker) and is the best of
-``--repeat`` runs (other work on a shared machine only ever slows a run down). "snap s"
-and "search s" are worker seconds summed over the chunks (from the matrix metadata);
-"scatter s" is the time to send the network and the whole side to the workers.
-"worker MiB" is the peak resident set of the largest worker process (the benchmark's
-own process for in-process workers).
+``--repeat`` runs (other work on a shared machine only ever slows a run down). "prep s",
+"snap s" and "search s" are worker seconds summed over the chunks (from the matrix
+metadata): getting the prepared network (building it once per worker, or waiting for
+it), snapping, searching; "preps" is how many times a worker prepared the network in
+the timed call (once per worker that ran a chunk); "scatter s" is the time to send the
+network and the whole side to the workers. "worker MiB" is the peak resident set of
+the largest worker process (the benchmark's own process for in-process workers).
 
 The machine's core count is printed; on a 2-core machine two workers can at best
 double the throughput of one.
@@ -94,7 +99,7 @@ def main() -> None:
     logging.getLogger("distributed").setLevel(logging.ERROR)
     from estatesplan.distributed import matrix_dask
     from estatesplan.synthetic_network import perturbed_grid, random_points
-    from estatesplan.travel_times import matrix_from_network
+    from estatesplan.travel_times import PreparedNetwork, matrix_from_network
 
     n_nodes = args.nodes or (200_000 if args.quick else 1_000_000)
     cores = os.cpu_count() or 1
@@ -122,10 +127,23 @@ def main() -> None:
         base_s = min(base_s, time.perf_counter() - t)
     reach = float(np.isfinite(ref.minutes).mean())
     print(f"in-process matrix_from_network: {base_s:.2f} s ({pairs / base_s:,.0f} pairs/s); "
-          f"{reach:.0%} of pairs within the cut-off; peak RSS {_rss_mib():,.0f} MiB\n")  # fmt: skip
+          f"{reach:.0%} of pairs within the cut-off; peak RSS {_rss_mib():,.0f} MiB")  # fmt: skip
+    t = time.perf_counter()
+    prepared = PreparedNetwork.build(net)
+    prep_build_s = time.perf_counter() - t
+    prep_s = float("inf")
+    for _ in range(args.repeat):
+        t = time.perf_counter()
+        again = matrix_from_network(net, origins, destinations, prepared=prepared, **common)
+        prep_s = min(prep_s, time.perf_counter() - t)
+    if not np.array_equal(again.minutes, ref.minutes, equal_nan=True):
+        raise SystemExit("the prepared network changed the matrix")
+    print(f"in-process with a PreparedNetwork (built once in {prep_build_s:.2f} s): {prep_s:.2f} s "
+          f"({pairs / prep_s:,.0f} pairs/s), bit for bit the same matrix\n")  # fmt: skip
+    del prepared, again
 
     rows: list[tuple[str, str, float, int, float]] = []
-    extra: list[tuple[float, float, float]] = []
+    extra: list[tuple[float, float, float, float, int]] = []
 
     def run(label: str, make: Callable[[], Any] | None, **kw: Any) -> None:
         t0 = time.perf_counter()
@@ -157,13 +175,12 @@ def main() -> None:
                     max(client.run(_worker_rss_mib).values()) if client is not None else _rss_mib()
                 )
                 rows.append((label, chunk_by, secs, int(got.metadata["search"]["searches"]), mem))
-                extra.append(
-                    (
-                        got.metadata["search"].get("snap_s", float("nan")),
-                        got.metadata["search"].get("search_s", float("nan")),
-                        got.metadata["dask"]["scatter_s"],
-                    )
-                )
+                info = got.metadata["search"]
+                extra.append((
+                    info.get("prepare_s", float("nan")), info.get("snap_s", float("nan")),
+                    info.get("search_s", float("nan")), got.metadata["dask"]["scatter_s"],
+                    int(got.metadata["dask"].get("preparations", -1)),
+                ))  # fmt: skip
                 print(f"  {label:<15} chunk_by={chunk_by:<12} {secs:7.2f} s  {pairs / secs:>10,.0f} pairs/s"
                       f"  searches {got.metadata['search']['searches']:>5}  (cluster start {start_s:.1f} s,"
                       f" load average {os.getloadavg()[0]:.2f})")  # fmt: skip
@@ -186,19 +203,22 @@ def main() -> None:
 
     print("\nsummary (same run):")
     print(f"{'configuration':<16}{'chunk_by':<14}{'seconds':>9}{'pairs/s':>12}{'searches':>10}"
-          f"{'snap s':>8}{'search s':>10}{'scatter s':>11}{'vs 1 proc':>11}{'vs in-proc':>12}"
-          f"{'worker MiB':>12}")  # fmt: skip
+          f"{'preps':>7}{'prep s':>8}{'snap s':>8}{'search s':>10}{'scatter s':>11}{'vs 1 proc':>11}"
+          f"{'vs in-proc':>12}{'worker MiB':>12}")  # fmt: skip
     one = {cb: s for lab, cb, s, _, _ in rows if lab == "dask 1 proc"}
-    for (label, chunk_by, secs, searches, mem), (snap, search, scatter) in zip(
+    for (label, chunk_by, secs, searches, mem), (prep, snap, search, scatter, preps) in zip(
         rows, extra, strict=True
     ):
         print(f"{label:<16}{chunk_by:<14}{secs:>9.2f}{pairs / secs:>12,.0f}{searches:>10}"
-              f"{snap:>8.2f}{search:>10.2f}{scatter:>11.2f}"
+              f"{preps:>7}{prep:>8.2f}{snap:>8.2f}{search:>10.2f}{scatter:>11.2f}"
               f"{one[chunk_by] / secs:>10.2f}×{base_s / secs:>11.2f}×{mem:>12,.0f}")  # fmt: skip
     info = ref.metadata["search"]
     print(f"{'in-process':<16}{'-':<14}{base_s:>9.2f}{pairs / base_s:>12,.0f}{info['searches']:>10}"
-          f"{info.get('snap_s', float('nan')):>8.2f}{info.get('search_s', float('nan')):>10.2f}{'-':>11}"
+          f"{1:>7}{info.get('prepare_s', float('nan')):>8.2f}{info.get('snap_s', float('nan')):>8.2f}"
+          f"{info.get('search_s', float('nan')):>10.2f}{'-':>11}"
           f"{'':>11}{1.0:>11.2f}×{_rss_mib():>12,.0f}")  # fmt: skip
+    print(f"{'prepared once':<16}{'-':<14}{prep_s:>9.2f}{pairs / prep_s:>12,.0f}{info['searches']:>10}"
+          f"{0:>7}{0.0:>8.2f}{'':>8}{'':>10}{'-':>11}{'':>11}{base_s / prep_s:>11.2f}×")  # fmt: skip
     for chunk_by in ("origins", "destinations"):
         two = next(s for lab, cb, s, _, _ in rows if lab == "dask 2 procs" and cb == chunk_by)
         print(

@@ -39,6 +39,8 @@ _LAZY = {
     "load_study": "pipeline",
     "run_study": "pipeline",
     "Study": "study",
+    "AccessResults": "study_access",
+    "study_access": "study_access",
     "validate_assets": "validate",
     "validate_neighbourhoods": "validate",
     "validate_zones": "validate",
@@ -56,6 +58,7 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
+    "AccessResults",
     "ConfigError",
     "DataContractError",
     "DataQualityWarning",
@@ -71,6 +74,7 @@ __all__ = [
     "parse_cohort",
     "read_study",
     "run_study",
+    "study_access",
     "validate_assets",
     "validate_neighbourhoods",
     "validate_zones",

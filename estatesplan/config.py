@@ -21,6 +21,7 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from . import cohorts as _cohorts
+from ._config_access import AccessConfig, AssetSetConfig, StaffConfig, read_access
 from .contracts import ANALYSIS_CRS
 from .errors import ConfigError
 
@@ -28,9 +29,11 @@ __all__ = [
     "AccessConfig",
     "AreaConfig",
     "AssetFileConfig",
+    "AssetSetConfig",
     "AssetsConfig",
     "NeighbourhoodsConfig",
     "NetworkConfig",
+    "StaffConfig",
     "StudyConfig",
     "TransitConfig",
     "ZonesConfig",
@@ -211,26 +214,6 @@ class NeighbourhoodsConfig:
     max_population: int = 50_000
     seed: int = 0
     place: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class AccessConfig:
-    """Access settings used by later stages.
-
-    Parameters
-    ----------
-    thresholds_min
-        Travel-time thresholds in minutes (default 10, 15, 20, 30).
-    modes
-        Travel modes to compute.
-    cutoff_min
-        Travel-time matrices stop searching at this many minutes; longer trips are
-        marked unreachable (default 60).
-    """
-
-    thresholds_min: tuple[float, ...] = (10.0, 15.0, 20.0, 30.0)
-    modes: tuple[str, ...] = ("walk", "cycle", "drive")
-    cutoff_min: float = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -623,35 +606,6 @@ def _read_cohorts(r: _Reader, data: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
-def _read_access(r: _Reader, data: Mapping[str, Any]) -> AccessConfig:
-    acc = r.table(data, "access")
-    r.unknown("access", acc, {"thresholds_min", "modes", "cutoff_min"})
-    th = acc.get("thresholds_min", [10, 15, 20, 30])
-    if (
-        not isinstance(th, list)
-        or not th
-        or not all(isinstance(x, int | float) and not isinstance(x, bool) and x > 0 for x in th)
-    ):
-        r.problems.append(
-            "[access] thresholds_min must be a list of positive minutes, e.g. [10, 15, 20, 30]"
-        )
-        th = [10, 15, 20, 30]
-    modes = acc.get("modes", ["walk", "cycle", "drive"])
-    allowed = ("walk", "cycle", "drive", "transit")
-    if not isinstance(modes, list) or not all(m in allowed for m in modes):
-        r.problems.append(f"[access] modes must be a list drawn from {', '.join(allowed)}")
-        modes = ["walk", "cycle", "drive"]
-    cutoff = r.typed("access", acc, "cutoff_min", float, 60.0)
-    if cutoff <= 0:
-        r.problems.append(
-            f"[access] cutoff_min must be a positive number of minutes, found {cutoff}"
-        )
-        cutoff = 60.0
-    return AccessConfig(
-        thresholds_min=tuple(float(x) for x in sorted(th)), modes=tuple(modes), cutoff_min=cutoff
-    )
-
-
 def load_config(path: str | os.PathLike[str]) -> StudyConfig:
     """Read a study config from a TOML file.
 
@@ -702,7 +656,7 @@ def load_config(path: str | os.PathLike[str]) -> StudyConfig:
     assets = _read_assets(r, data)
     nbh = _read_neighbourhoods(r, data)
     cohorts = _read_cohorts(r, data)
-    access = _read_access(r, data)
+    access = read_access(r, data)
     net = r.table(data, "network")
     r.unknown(
         "network",

@@ -5,8 +5,16 @@ of searches what one process would make — into chunks, runs the
 single-machine matrix (:func:`estatesplan.travel_times.matrix_from_network`, or any
 function with its signature) on each chunk on a ``dask.distributed`` cluster, and
 stitches the chunks back into one :class:`~estatesplan.travel_times.TravelTimeMatrix`
-in the input order. The network is sent to every worker once
-(``client.scatter(..., broadcast=True)``), not with every task.
+in the input order.
+
+The network is sent to every worker once per call
+(``client.scatter(..., broadcast=True)``), not with every task, and is *prepared*
+(its snapping index and contracted graph built,
+:class:`~estatesplan.travel_times.PreparedNetwork`) once per worker: the first chunk
+on a worker builds it and the others reuse it, through a worker plugin registered
+for the call and removed after it (:mod:`estatesplan._routing_dask`; the cache is
+keyed by the network's fingerprint and lives on the workers only, never in a module
+global).
 
 Each point's time depends only on the network, the point and the settings, so the
 stitched matrix equals the one-process result, bit for bit when each chunk searches
@@ -33,21 +41,12 @@ import math
 import os
 import time
 import uuid
-import warnings
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from .errors import (
-    ConfigError,
-    CrsError,
-    DataQualityWarning,
-    DuplicateIdError,
-    MissingColumnError,
-    OptionalDependencyError,
-)
-from .validate import format_ids
+from .errors import ConfigError, OptionalDependencyError
 
 if TYPE_CHECKING:
     import distributed
@@ -87,22 +86,6 @@ def _import_distributed() -> Any:
     return distributed
 
 
-def _check_layer(gdf: gpd.GeoDataFrame, column: str, what: str) -> None:
-    """Fail before any cluster work on problems that would fail every chunk, or that
-    no chunk can see (ids repeated across chunks)."""
-    if getattr(gdf, "crs", None) is None:
-        msg = f"{what}: the layer has no coordinate reference system; set one (e.g. EPSG:27700) with .set_crs()"
-        raise CrsError(msg)
-    if column not in gdf.columns:
-        msg = f"{what}: id column {column!r} not found (columns: {format_ids(gdf.columns)}); name the right one"
-        raise MissingColumnError(msg)
-    ids = gdf[column].astype(str)
-    dup = ids[ids.duplicated(keep=False)]
-    if len(dup):
-        msg = f"{what}: {column!r} must be unique; repeated: {format_ids(sorted(dup.unique()))}"
-        raise DuplicateIdError(msg)
-
-
 def _set_numba_threads(threads: int | None) -> None:
     """Limit numba's threads for compiled kernels started from this thread."""
     try:
@@ -122,16 +105,34 @@ def _set_numba_threads(threads: int | None) -> None:
 
 
 def _run_chunk(
-    compute: Callable[..., TravelTimeMatrix],
+    compute: Callable[..., TravelTimeMatrix] | None,
     net: StreetNetwork,
     origins: gpd.GeoDataFrame,
     destinations: gpd.GeoDataFrame,
     kwargs: dict[str, Any],
     threads: int | None,
+    cache: tuple[str, str] | None,
 ) -> TravelTimeMatrix:
-    """Compute one chunk on a worker (module-level so that workers can import it)."""
+    """Compute one chunk on a worker (module-level so that workers can import it).
+
+    ``compute=None`` runs ``matrix_from_network`` on the network prepared once per
+    worker (``cache``: the call's plugin name and the network's fingerprint), without
+    the flagged-point warning: :func:`matrix_dask` gives it once for the whole matrix.
+    """
     _set_numba_threads(threads)
-    return compute(net, origins, destinations, **kwargs)
+    if compute is not None:
+        return compute(net, origins, destinations, **kwargs)
+    from ._routing_dask import prepared_on_worker
+    from .travel_times import PreparedNetwork, matrix_from_network
+
+    t0 = time.perf_counter()
+    prepared = prepared_on_worker(net, *cache) if cache is not None else PreparedNetwork.build(net)
+    wait_s = time.perf_counter() - t0
+    out = matrix_from_network(net, origins, destinations, prepared=prepared, warn=False, **kwargs)
+    # Time this chunk spent getting the prepared network (building it, or waiting for
+    # another chunk to): summed over the chunks as the call's preparation seconds.
+    out.metadata["search"]["prepare_s"] = round(wait_s, 4)
+    return out
 
 
 def _numba_threads_safe() -> bool:
@@ -213,6 +214,8 @@ def _stitch(parts: list[Any], axis: int, extra: dict[str, Any]) -> TravelTimeMat
             side = "origins" if axis == 0 else "destinations"
             if key.endswith(side):
                 meta[key] = [i for p in parts for i in p.metadata.get(key, [])]
+    if "furthest_snap_m" in meta:
+        meta["furthest_snap_m"] = max(float(p.metadata.get("furthest_snap_m", 0.0)) for p in parts)
     if isinstance(meta.get("search"), dict):
         searches = [p.metadata.get("search", {}) for p in parts]
         meta["search"] = {
@@ -256,7 +259,8 @@ def matrix_dask(
     Parameters
     ----------
     net
-        One mode's street network; sent once to every worker.
+        One mode's street network; sent once to every worker, and prepared
+        (segment index and contracted graph) once on each worker.
     origins, destinations
         Layers as for :func:`~estatesplan.travel_times.matrix_from_network` (any
         CRS; points, or polygons by their routing point).
@@ -280,8 +284,10 @@ def matrix_dask(
         The per-chunk function, called as ``compute(net, origins, destinations,
         origin_id=..., destination_id=..., cutoff_min=..., **kw)`` and returning a
         TravelTimeMatrix (a dataclass with ``origin_ids``, ``destination_ids``,
-        ``minutes`` and ``metadata``). ``None``: ``matrix_from_network``. It must
-        be importable on the workers (a module-level function).
+        ``minutes`` and ``metadata``). ``None`` (or ``matrix_from_network``
+        itself): ``matrix_from_network`` on the network prepared once per worker.
+        Another function gets the bare network in every task. It must be
+        importable on the workers (a module-level function).
     chunk_by
         ``"origins"`` (rows), ``"destinations"`` (columns) or ``"auto"`` (the
         default): the smaller side. Each task searches from the smaller side of
@@ -297,27 +303,36 @@ def matrix_dask(
         Optional callback ``(done, total, label)`` called on the client as chunks
         finish (not sent to the workers).
     **kw
-        Passed on to ``compute`` (e.g. ``max_snap_m``, ``walk_speed_kmh``).
+        Passed on to ``compute`` (e.g. ``max_snap_m``, ``walk_speed_kmh``,
+        ``strict``). With the default ``compute``, ``warn=False`` keeps the
+        flagged-point warning back (the ids stay in the metadata), and
+        ``prepared`` is refused: each worker prepares its own.
 
     Returns
     -------
     TravelTimeMatrix
         Origins in rows and destinations in columns, in the layers' row order,
         as ``compute`` would return for the whole layers. ``metadata`` gains
-        ``dask`` (chunks, chunk size and side, workers, seconds); ``flagged_*``
-        ids are gathered from every chunk, and ``search`` sums the searches of
-        every chunk.
+        ``dask`` (chunks, chunk size and side, workers, ``preparations``: how
+        many times a worker prepared the network, and seconds); ``flagged_*`` ids
+        are gathered from every chunk (and warned about once, as
+        :func:`~estatesplan.travel_times.warn_flagged_points` words it),
+        ``search`` sums the searches and worker seconds of every chunk, and
+        ``digest`` is that of the whole matrix.
 
     Raises
     ------
     OptionalDependencyError
         If dask or distributed is not installed.
     ConfigError
-        If ``chunk_size``, ``cutoff_min`` or ``chunk_by`` is out of range.
-    CrsError, MissingColumnError, DuplicateIdError
-        If a layer has no CRS, or its id column is missing or repeats ids
-        (checked before any work is sent); other input errors come from
-        ``compute`` on the first chunk that meets them.
+        If ``chunk_size``, ``cutoff_min`` or ``chunk_by`` is out of range, or
+        ``prepared`` is passed.
+    CrsError, MissingColumnError, DuplicateIdError, DataContractError, GeometryError
+        If a layer has no CRS, its id column is missing, repeats ids or has empty
+        values, or a row has no location (checked before any work is sent, as
+        :func:`~estatesplan.travel_times.point_ids` and
+        :func:`~estatesplan.snapping.points_xy` check them); other input errors
+        come from ``compute`` on the first chunk that meets them.
     """
     t0 = time.perf_counter()
     if chunk_size is not None and not (
@@ -339,12 +354,27 @@ def matrix_dask(
         msg = f"threads_per_task must be a positive whole number or None, got {threads_per_task!r}"
         raise ConfigError(msg)
     dist = _import_distributed()
-    _check_layer(origins, origin_id, "origins")
-    _check_layer(destinations, destination_id, "destinations")
-    if compute is None:
-        from .travel_times import matrix_from_network
+    from . import travel_times as tt
+    from ._routing import network_fingerprint
+    from .snapping import points_xy
 
-        compute = matrix_from_network
+    # Problems that would fail every chunk, or that no chunk can see (ids repeated
+    # across chunks), before any cluster work; ids and points also give the digest.
+    o_ids = tt.point_ids(origins, origin_id, what="origins")
+    d_ids = tt.point_ids(destinations, destination_id, what="destinations")
+    o_xy = points_xy(origins, net.crs, ids=o_ids, what="origins")
+    d_xy = points_xy(destinations, net.crs, ids=d_ids, what="destinations")
+    if compute is tt.matrix_from_network:
+        compute = None  # the default: run on the network prepared once per worker
+    warn = True
+    if compute is None:
+        if "prepared" in kw:
+            msg = (
+                "matrix_dask prepares the network once on each worker; drop prepared= "
+                "(a prepared network is not sent to workers)"
+            )
+            raise ConfigError(msg)
+        warn = bool(kw.pop("warn", True))  # said once for the whole matrix, not per chunk
     side = chunk_by
     if side == "auto":
         side = "origins" if len(origins) <= len(destinations) else "destinations"
@@ -353,9 +383,11 @@ def matrix_dask(
     kwargs = dict(kw, origin_id=origin_id, destination_id=destination_id, cutoff_min=cutoff)
     n_rows = len(chunked)
     if n_rows == 0:  # nothing to distribute: the empty matrix, computed here
-        return compute(net, origins, destinations, **kwargs)
+        return (compute or tt.matrix_from_network)(net, origins, destinations, **kwargs)
     label = f"{net.mode} matrix chunks"
     token = uuid.uuid4().hex[:12]
+    cache_name = f"estatesplan-prepared-{token}"
+    fingerprint = network_fingerprint(net)
     with _client_for(client, dist) as cl:
         workers = cl.scheduler_info().get("workers", {})
         n_workers = len(workers)
@@ -365,30 +397,33 @@ def matrix_dask(
         net_f = cl.scatter(net, broadcast=True, hash=False)
         whole_f = cl.scatter(whole, broadcast=True, hash=False)
         t_scatter = time.perf_counter() - t_scatter
-        futures = []
-        for k, (a, b) in enumerate(bounds):
-            part = chunked.iloc[a:b]
-            o, d = (part, whole_f) if axis == 0 else (whole_f, part)
-            futures.append(
-                cl.submit(
-                    _run_chunk,
-                    compute,
-                    net_f,
-                    o,
-                    d,
-                    kwargs,
-                    threads_per_task,
-                    key=f"estatesplan-matrix-{token}-{k}",
-                    pure=False,
-                )
-            )
-        if progress is not None:
-            progress(0, len(futures), label)
-            for done, _ in enumerate(dist.as_completed(futures), start=1):
-                progress(done, len(futures), label)
-        parts = cl.gather(futures)
-        del futures
-        cl.cancel([net_f, whole_f])
+        cache: tuple[str, str] | None = None
+        if compute is None:
+            from ._routing_dask import PreparedCache
+
+            cl.register_plugin(PreparedCache(cache_name), name=cache_name)
+            cache = (cache_name, fingerprint)
+        try:
+            futures = []
+            for k, (a, b) in enumerate(bounds):
+                part = chunked.iloc[a:b]
+                o, d = (part, whole_f) if axis == 0 else (whole_f, part)
+                chunk = cl.submit(
+                    _run_chunk, compute, net_f, o, d, kwargs, threads_per_task, cache,
+                    key=f"estatesplan-matrix-{token}-{k}", pure=False,
+                )  # fmt: skip
+                futures.append(chunk)
+            if progress is not None:
+                progress(0, len(futures), label)
+                for done, _ in enumerate(dist.as_completed(futures), start=1):
+                    progress(done, len(futures), label)
+            parts = cl.gather(futures)
+            del futures
+            prep = _cache_stats(cl, cache_name) if cache is not None else (0, 0.0)
+        finally:
+            if cache is not None:
+                cl.unregister_worker_plugin(cache_name)
+            cl.cancel([net_f, whole_f])
     extra = {
         "dask": {
             "chunks": len(bounds),
@@ -396,58 +431,29 @@ def matrix_dask(
             "chunk_by": side,
             "workers": n_workers,
             "scatter_s": round(t_scatter, 4),
+            "preparations": prep[0],
+            "prepare_s": round(prep[1], 4),
             "total_s": round(time.perf_counter() - t0, 4),
         }
     }
     out = _stitch(parts, axis, extra)
-    out.metadata.update(
-        _whole_digest(compute, net, origins, destinations, kwargs, out.metadata.get("settings"))
-    )
-    flagged = [
-        f"{len(out.metadata[k])} {k.removeprefix('flagged_')} ({format_ids(out.metadata[k])})"
-        for k in ("flagged_origins", "flagged_destinations")
-        if out.metadata.get(k)
-    ]
-    if flagged:
-        warnings.warn(
-            f"{' and '.join(flagged)} are further than the snapping distance from the "
-            f"{net.mode} network; their times are NaN. Check their location and CRS, or raise max_snap_m.",
-            DataQualityWarning,
-            stacklevel=2,
-        )
+    if compute is None:  # the digest of the whole, as matrix_from_network gives it
+        settings = out.metadata["settings"]
+        out.metadata["digest"] = tt.matrix_digest(net, o_ids, o_xy, d_ids, d_xy, settings)
+    if warn:
+        tt.warn_flagged_points(out, stacklevel=2)
     logger.info(
-        "%s matrix on Dask: %d × %d in %d chunk(s) of %d %s on %d worker(s) in %.2f s",
-        net.mode,
-        len(origins),
-        len(destinations),
-        len(bounds),
-        size,
-        side,
-        n_workers,
-        time.perf_counter() - t0,
-    )
+        "%s matrix on Dask: %d × %d in %d chunk(s) of %d %s on %d worker(s), network "
+        "prepared %d time(s), in %.2f s",
+        net.mode, len(origins), len(destinations), len(bounds), size, side, n_workers,
+        prep[0], time.perf_counter() - t0,
+    )  # fmt: skip
     return out
 
 
-def _whole_digest(
-    compute: Callable[..., Any],
-    net: StreetNetwork,
-    origins: gpd.GeoDataFrame,
-    destinations: gpd.GeoDataFrame,
-    kwargs: dict[str, Any],
-    settings: Any,
-) -> dict[str, Any]:
-    """The digest ``matrix_from_network`` gives the whole matrix (chunks carry their own)."""
-    from . import travel_times as tt
+def _cache_stats(cl: Any, name: str) -> tuple[int, float]:
+    """Networks prepared and seconds spent on them, summed over the workers."""
+    from ._routing_dask import cache_stats
 
-    if compute is not tt.matrix_from_network or not isinstance(settings, dict):
-        return {}
-    from .snapping import points_xy
-
-    # The recipe of matrix_from_network's metadata digest, over the whole layers,
-    # with the settings the chunks recorded.
-    o_ids = tt._ids(origins, kwargs["origin_id"], "origins")
-    d_ids = tt._ids(destinations, kwargs["destination_id"], "destinations")
-    o_xy = points_xy(origins, net.crs, what="origins")
-    d_xy = points_xy(destinations, net.crs, what="destinations")
-    return {"digest": tt._digest(net, [o_ids, o_xy, d_ids, d_xy], settings)}
+    stats = cl.run(cache_stats, name).values()
+    return sum(int(b) for b, _ in stats), sum(float(s) for _, s in stats)

@@ -18,7 +18,7 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -30,6 +30,9 @@ from . import contracts as c
 from ._io import atomic_path
 from .errors import DataSourceError
 from .study import SourceRecord, Study
+
+if TYPE_CHECKING:
+    from .study_access import AccessResults
 
 __all__ = [
     "SYNTHETIC_NOTICE",
@@ -249,6 +252,7 @@ def _manifest(study: Study) -> dict[str, Any]:
             "neighbourhoods": len(study.neighbourhoods),
         },
         "cohorts": study.cohorts,
+        "access": study.access.settings if study.access is not None else None,
         "sources": [asdict(s) for s in study.sources],
         "files": {
             "assets.geojson": "assets, EPSG:4326 (RFC 7946)",
@@ -257,6 +261,7 @@ def _manifest(study: Study) -> dict[str, Any]:
             GPKG: "layers assets, zones, neighbourhoods (and area) in the analysis CRS",
             "assets.csv": "asset register without geometry",
             "zones.csv": "zones with cohort counts, without geometry",
+            **(_access_files(study) if study.access is not None else {}),
             **{
                 f"matrix_{mode}.parquet": (
                     f"{mode} travel times, zones × assets, minutes (long table: origin_id, "
@@ -292,6 +297,8 @@ def write_study(study: Study, out_dir: str | os.PathLike[str]) -> dict[str, Path
     out = Path(out_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
     zones = study.zones.join(study.cohort_weights.add_prefix("cohort_"))
+    if study.access is not None:
+        zones = zones.join(zone_access_columns(study.zones, study.access.zones))
     layers: dict[str, gpd.GeoDataFrame] = {
         "assets": study.assets,
         "zones": zones,
@@ -315,6 +322,8 @@ def write_study(study: Study, out_dir: str | os.PathLike[str]) -> dict[str, Path
             name = f"matrix_{mode}.parquet"
             matrix.save(staging / name)
             written[name] = staging / name
+        if study.access is not None:
+            written.update(_write_access(study, staging))
         manifest = json.dumps(_manifest(study), indent=2, default=str, allow_nan=False)
         (staging / MANIFEST).write_text(manifest, encoding="utf-8")
         written[MANIFEST] = staging / MANIFEST
@@ -327,6 +336,100 @@ def write_study(study: Study, out_dir: str | os.PathLike[str]) -> dict[str, Path
         shutil.rmtree(staging, ignore_errors=True)
     logger.info("wrote %d files to %s", len(final), out)
     return final
+
+
+ACCESS_TABLES: dict[str, str] = {
+    "access_zones": "access per zone × mode × asset set (nearest minutes, sites within T, "
+    "gravity, 2SFCA, E2SFCA)",
+    "access_cohorts": "access per cohort × mode (incl. best available) × asset set, "
+    "weighted by cohort size",
+    "access_s_curves": "share of each cohort reached by minute t",
+    "access_best": "best available mode per zone × cohort × asset set",
+    "access_equity": "quintile gap/ratio, SII, RII and concentration index across IMD",
+    "access_neighbourhoods": "cohort access compared between neighbourhoods",
+    "left_behind": "zones with high need and poor access, with why",
+    "staff_journeys": "journeys between the sites each team works from",
+    "staff_commute": "commutes from staff home zones (when staff origins are given)",
+}
+"""Access tables written as CSV by :func:`write_study`, with what each holds."""
+
+_ZONE_METRICS = ("nearest_min", "fca_e2sfca")
+
+
+def zone_access_columns(zones: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    """Return wide per-zone access columns to join onto the zones layer.
+
+    Parameters
+    ----------
+    zones
+        Zones (``zone_id``), in layer order.
+    table
+        ``AccessResults.zones`` (tidy: zone × mode × asset set).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like ``zones``; columns ``<asset set>_<mode>_nearest_min`` (minutes, NaN:
+        none within the cut-off) and ``<asset set>_<mode>_e2sfca`` (supply per resident).
+    """
+    if table.empty:
+        return pd.DataFrame(index=zones.index)
+    wide = table.pivot_table(
+        index=c.ZONE_ID, columns=["asset_set", "mode"], values=list(_ZONE_METRICS), dropna=False
+    )
+    names: list[str] = []
+    for key in wide.columns.to_flat_index().tolist():
+        metric, aset, mode = (str(k) for k in key)
+        names.append(f"{aset}_{mode}_{'e2sfca' if metric == 'fca_e2sfca' else metric}")
+    wide.columns = pd.Index(names)
+    out = wide.reindex(zones[c.ZONE_ID].astype(str).to_numpy())
+    out.index = zones.index
+    return out[sorted(out.columns)]
+
+
+def _access_files(study: Study) -> dict[str, str]:
+    assert study.access is not None
+    files = {f"{name}.csv": what for name, what in ACCESS_TABLES.items()}
+    for mode in study.access.inter_site:
+        files[f"inter_site_{mode}.parquet"] = f"{mode} travel times between staff sites"
+    for name in study.access.surfaces:
+        files[f"{name}.tif"] = "travel-time surface, minutes to the nearest site (GeoTIFF)"
+    return files
+
+
+def _write_access(study: Study, staging: Path) -> dict[str, Path]:
+    assert study.access is not None
+    written: dict[str, Path] = {}
+    for name, table in study.access.tables().items():
+        written[f"{name}.csv"] = to_csv(_flag(table, study.synthetic), staging / f"{name}.csv")
+    for mode, matrix in study.access.inter_site.items():
+        written[f"inter_site_{mode}.parquet"] = matrix.save(staging / f"inter_site_{mode}.parquet")
+    for name, path in study.access.surfaces.items():
+        shutil.copyfile(path, staging / f"{name}.tif")
+        written[f"{name}.tif"] = staging / f"{name}.tif"
+    return written
+
+
+def _read_access(folder: Path, manifest: dict[str, Any]) -> AccessResults | None:
+    from .study_access import AccessResults
+
+    if not (folder / "access_zones.csv").is_file():
+        return None
+    tables = {}
+    for name in ACCESS_TABLES:
+        path = folder / f"{name}.csv"
+        frame = pd.read_csv(path, dtype={c.ZONE_ID: str}) if path.is_file() else pd.DataFrame()
+        tables[name] = frame.drop(columns=[c.SYNTHETIC], errors="ignore")
+    inter_site = {}
+    if any(folder.glob("inter_site_*.parquet")):
+        from .travel_times import TravelTimeMatrix
+
+        for path in sorted(folder.glob("inter_site_*.parquet")):
+            inter_site[path.stem.removeprefix("inter_site_")] = TravelTimeMatrix.load(path)
+    surfaces = {p.stem: p for p in sorted(folder.glob("surface_*.tif"))}
+    return AccessResults.from_tables(
+        tables, inter_site=inter_site, surfaces=surfaces, settings=manifest.get("access", {})
+    )
 
 
 def _flag(df: pd.DataFrame, synthetic: bool) -> pd.DataFrame:
@@ -390,4 +493,5 @@ def read_study(out_dir: str | os.PathLike[str]) -> Study:
         sources=sources,
         config_digest=manifest.get("config_digest", ""),
         matrices=matrices,
+        access=_read_access(folder, manifest),
     )

@@ -10,8 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,9 +19,8 @@ import numpy as np
 
 from . import contracts as c
 from .cache import cache_key, load_or_build
-from .errors import ConfigError, DataQualityWarning
+from .errors import ConfigError
 from .progress import Progress, null_progress
-from .validate import format_ids
 
 if TYPE_CHECKING:
     from .config import StudyConfig
@@ -39,37 +37,6 @@ ROUTED_MODES = ("walk", "cycle", "drive")
 
 def _save_matrix(matrix: TravelTimeMatrix, path: Path) -> None:
     matrix.save(path)
-
-
-def _quietly(build: Callable[[], TravelTimeMatrix]) -> Callable[[], TravelTimeMatrix]:
-    """Build without the snapping warning: :func:`_warn_flagged` says it, built or cached."""
-
-    def run() -> TravelTimeMatrix:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=".*further than", category=DataQualityWarning)
-            return build()
-
-    return run
-
-
-def _warn_flagged(matrix: TravelTimeMatrix, max_snap_m: float) -> None:
-    """Warn about points too far from the network, from the matrix's own record.
-
-    A matrix read back from the cache carries the same warning as a freshly built one.
-    """
-    parts = [
-        f"{len(ids)} {what} ({format_ids(ids)})"
-        for what in ("origins", "destinations")
-        if (ids := list(matrix.metadata.get(f"flagged_{what}", [])))
-    ]
-    if parts:
-        warnings.warn(
-            f"{' and '.join(parts)} are further than {max_snap_m:g} m from the {matrix.mode} "
-            "network; their times are NaN. Check their location and CRS, or raise max_snap_m "
-            "(for an extract that does not reach them, use a larger extract).",
-            DataQualityWarning,
-            stacklevel=3,
-        )
 
 
 def points_digest(gdf: gpd.GeoDataFrame, id_col: str) -> str:
@@ -180,18 +147,19 @@ def study_matrices(
                 network(mode), zones, assets,
                 origin_id=c.ZONE_ID, destination_id=c.ASSET_ID,
                 cutoff_min=cfg.access.cutoff_min, max_snap_m=cfg.network.max_snap_m,
-                walk_speed_kmh=cfg.network.walk_speed_kmh,
+                walk_speed_kmh=cfg.network.walk_speed_kmh, warn=False,
             )  # fmt: skip
 
         matrix = load_or_build(
             keys[mode],
             suffix=".parquet",
-            build=_quietly(build),
+            build=build,
             save=_save_matrix,
             load=travel_times.TravelTimeMatrix.load,
             folder=cache_folder,
         )
-        _warn_flagged(matrix, cfg.network.max_snap_m)
+        # Said from the matrix's own record, so a cached matrix warns as a fresh one does.
+        travel_times.warn_flagged_points(matrix, stacklevel=2)
         reach = np.isfinite(matrix.minutes)
         logger.info(
             "matrix %s: %d zones × %d assets, %.1f%% of pairs within %g min",
@@ -293,6 +261,29 @@ def read_points(
     return gdf, id_col
 
 
+def _local_crs(*layers: gpd.GeoDataFrame) -> str:
+    """EPSG:27700 where every layer lies within its area of use, else the UTM zone of their centre."""
+    from pyproj import CRS
+
+    boxes = np.array(
+        [g.geometry.to_crs("EPSG:4326").total_bounds for g in layers if len(g)], dtype=float
+    ).reshape(-1, 4)
+    if not np.isfinite(boxes).all() or len(boxes) == 0:
+        return c.ANALYSIS_CRS
+    west, south = boxes[:, 0].min(), boxes[:, 1].min()
+    east, north = boxes[:, 2].max(), boxes[:, 3].max()
+    area = CRS.from_user_input(c.ANALYSIS_CRS).area_of_use
+    if area is None or (
+        area.west <= west and east <= area.east and area.south <= south and north <= area.north
+    ):
+        return c.ANALYSIS_CRS
+    centre = gpd.GeoSeries(
+        gpd.points_from_xy([(west + east) / 2], [(south + north) / 2]), crs="EPSG:4326"
+    )
+    utm = centre.estimate_utm_crs()
+    return f"EPSG:{utm.to_epsg()}"
+
+
 def matrix_from_files(
     osm: str | Path,
     origins: str | Path,
@@ -302,7 +293,7 @@ def matrix_from_files(
     cutoff_min: float,
     origin_id: str | None = None,
     destination_id: str | None = None,
-    crs: str = c.ANALYSIS_CRS,
+    crs: str | None = None,
     max_snap_m: float = 500.0,
     walk_speed_kmh: float = 4.8,
     cache_folder: str | Path | None = None,
@@ -322,7 +313,11 @@ def matrix_from_files(
     origin_id, destination_id
         Id columns (detected when omitted).
     crs
-        Analysis CRS.
+        Analysis CRS (projected, metres). ``None``: British National Grid
+        (EPSG:27700) where both layers lie within its area of use, else the UTM
+        zone (WGS 84) of their centre, so an extract anywhere is measured in a
+        local metric CRS (edge times come from geodesic lengths either way; the
+        CRS sets the walk to and from the street and the snapping distance).
     max_snap_m
         Points further than this from a usable street are flagged, not snapped.
     walk_speed_kmh
@@ -350,6 +345,9 @@ def matrix_from_files(
         raise ConfigError(msg)
     orig, oid = read_points(origins, id_col=origin_id)
     dest, did = read_points(destinations, id_col=destination_id)
+    if crs is None:
+        crs = _local_crs(orig, dest)
+        logger.info("analysis CRS for the matrix: %s", crs)
     key = cache_key(
         "matrix_files", files=[osm], mode=mode, cutoff_min=cutoff_min, crs=crs,
         max_snap_m=max_snap_m, walk_speed_kmh=walk_speed_kmh,
@@ -361,12 +359,12 @@ def matrix_from_files(
         net = networks.network_from_osm(osm, mode, crs=crs, speeds=speeds)  # type: ignore[arg-type]
         return travel_times.matrix_from_network(
             net, orig, dest, origin_id=oid, destination_id=did, cutoff_min=cutoff_min,
-            max_snap_m=max_snap_m, walk_speed_kmh=walk_speed_kmh,
+            max_snap_m=max_snap_m, walk_speed_kmh=walk_speed_kmh, warn=False,
         )  # fmt: skip
 
     matrix = load_or_build(
-        key, suffix=".parquet", build=_quietly(build), save=_save_matrix,
+        key, suffix=".parquet", build=build, save=_save_matrix,
         load=travel_times.TravelTimeMatrix.load, folder=cache_folder,
     )  # fmt: skip
-    _warn_flagged(matrix, max_snap_m)
+    travel_times.warn_flagged_points(matrix, stacklevel=2)
     return matrix

@@ -41,21 +41,23 @@ Rules (OSM wiki: Key:highway, Key:access, Key:oneway, Key:maxspeed, Key:cycleway
 
 Speeds can be overridden with a flat mapping in km/h: ``{"walk": 4.0}`` (the mode's
 ``default_speed``), ``{"drive:residential": 25.0, "walk:steps": 2.0}`` (one class).
+
+The rules are applied per way by ``estatesplan._osm_rules`` (one row of settings per
+mode). The same networks can be built from osmnx graphs or downloads, and exported to
+networkx, with :mod:`estatesplan.osmnx_interop` (its public names are also importable
+from here).
 """
 
 from __future__ import annotations
 
-import contextlib
-import importlib.resources
-import io
+import importlib
 import logging
 import math
-import re
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Literal, get_args
+from typing import TYPE_CHECKING, Any, Final, get_args
 
 import numpy as np
 import numpy.typing as npt
@@ -69,12 +71,29 @@ from shapely.geometry.base import BaseGeometry
 
 from . import contracts as c
 from ._io import check_input_file
+from ._osm_rules import (
+    MODES,
+    TAG_KEYS,
+    Keep,
+    Mode,
+    Rules,
+    check_settings,
+    load_speed_table,
+    parse_maxspeed,
+    resolve_rules,
+    way_rules,
+)
 from .errors import ConfigError, CrsError, DataSourceError, NetworkBuildError
 from .graph import StreetNetwork
 
 if TYPE_CHECKING:
-    import geopandas as gpd
-    import networkx as nx
+    from .osmnx_interop import (
+        network_from_osmnx,
+        network_from_place,
+        network_from_polygon,
+        osmnx_settings,
+        to_networkx,
+    )
 
 __all__ = [
     "MODES",
@@ -91,180 +110,40 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-Mode = Literal["walk", "cycle", "drive"]
-Keep = Literal["strong", "weak"]
-MODES: Final[tuple[str, ...]] = get_args(Mode)
-"""The modes a network can be built for."""
-
-_TAG_KEYS: Final = (
-    "highway", "access", "foot", "bicycle", "vehicle", "motor_vehicle", "motorcar",
-    "motorroad", "oneway", "oneway:bicycle", "junction", "maxspeed", "service", "area",
-    "cycleway", "cycleway:left", "cycleway:right", "cycleway:both", "cycleway:left:oneway",
-    "cycleway:right:oneway", "cycleway:both:oneway",
-)  # fmt: skip
-_HIERARCHY: Final = {
-    "walk": ("access", "foot"),
-    "cycle": ("access", "vehicle", "bicycle"),
-    "drive": ("access", "vehicle", "motor_vehicle", "motorcar"),
-}
-_DENY: Final = frozenset({
-    "no", "private", "agricultural", "forestry", "delivery", "military", "restricted",
-    "emergency", "psv", "bus", "use_sidepath",
-})  # fmt: skip
-_PERMIT: Final = frozenset({"yes", "designated", "permissive", "destination", "customers"})
-_YES: Final = frozenset({"yes", "1", "true"})
-_REVERSE: Final = frozenset({"-1", "reverse"})
-_OPPOSITE: Final = frozenset(
-    {"opposite", "opposite_lane", "opposite_track", "opposite_share_busway"}
-)
-_UNITS: Final = {"km/h": 1.0, "mph": 1.609344, "factor": math.nan}
-_MPH: Final = 1.609344
-_MAXSPEED_CODES: Final = {
-    "national": 60 * _MPH, "gb:nsl_single": 60 * _MPH, "gb:nsl_dual": 70 * _MPH,
-    "gb:motorway": 70 * _MPH, "gb:nsl_restricted": 30 * _MPH, "walk": 5.0,
-}  # fmt: skip
-_NUMBER: Final = re.compile(r"^(\d+(?:\.\d+)?)\s*(mph|km/h|kmh|kph|knots)?$")
-_ZONE: Final = re.compile(r"^([a-z]{2}):zone:?(\d+)$")
 _MIN_TIME_S: Final = 1e-3  # zero-length edges (duplicate nodes) still take a positive time
 _MAX_OUTSIDE: Final = 0.01  # share of the study area allowed outside the network's hull
 _FLUSH: Final = 1 << 20
+_INTEROP: Final = frozenset(
+    {"network_from_osmnx", "network_from_place", "network_from_polygon", "osmnx_settings",
+     "to_networkx"}
+)  # fmt: skip
 
 
-def parse_maxspeed(value: object) -> float:
-    """Read an OSM ``maxspeed`` value as km/h.
+def __getattr__(name: str) -> Any:
+    """Resolve the osmnx and networkx functions from :mod:`estatesplan.osmnx_interop`.
+
+    They live there (it imports this module); importing them lazily keeps their old
+    names here working without an import cycle.
 
     Parameters
     ----------
-    value
-        The tag value: ``"30 mph"``, ``"50"`` (km/h), ``"20 mph;30 mph"`` (the first is
-        used), ``"national"`` or ``"GB:nsl_single"`` (60 mph), ``"GB:nsl_dual"`` or
-        ``"GB:motorway"`` (70 mph), ``"GB:nsl_restricted"`` (30 mph), ``"GB:zone20"``
-        (20 mph; ``"XX:zone30"`` elsewhere is km/h), ``"walk"`` (5 km/h), knots.
+    name
+        Attribute looked up on this module and not found in it.
 
     Returns
     -------
-    float
-        Speed limit in km/h; NaN when missing, not positive or unreadable (``"signals"``,
-        ``"none"``), so the class default applies.
-    """
-    if not isinstance(value, str):
-        return math.nan
-    text = value.split(";")[0].strip().lower()
-    if text in _MAXSPEED_CODES:
-        return _MAXSPEED_CODES[text]
-    if zone := _ZONE.match(text):
-        return float(zone[2]) * (_MPH if zone[1] == "gb" else 1.0)
-    if not (num := _NUMBER.match(text)):
-        return math.nan
-    kmh = float(num[1]) * {"mph": _MPH, "knots": 1.852}.get(num[2] or "", 1.0)
-    return kmh if kmh > 0 else math.nan
-
-
-def load_speed_table() -> pd.DataFrame:
-    """Read the speed and usability table shipped with the package.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``mode``, ``item`` (a ``highway`` value, or ``default_speed`` /
-        ``congestion_factor``), ``value`` (float), ``unit`` (``km/h``, ``mph`` or
-        ``factor``: a multiple of the mode's ``default_speed``), ``access`` (``yes``,
-        ``explicit`` or empty for settings) and ``note``; one row per item, file order.
+    Any
+        The function of that name in :mod:`estatesplan.osmnx_interop`.
 
     Raises
     ------
-    DataSourceError
-        If the packaged table is malformed.
+    AttributeError
+        If ``name`` is not one of them.
     """
-    text = importlib.resources.files("estatesplan").joinpath("data/network_speeds.csv")
-    table = pd.read_csv(
-        io.StringIO(text.read_text(encoding="utf-8")), dtype=object, keep_default_na=False
-    )
-    table["value"] = pd.to_numeric(table["value"], errors="coerce")
-    bad = (
-        ~table["mode"].isin(MODES)
-        | ~table["unit"].isin(list(_UNITS))
-        | ~table["access"].isin(["yes", "explicit", ""])
-        | ~(table["value"] > 0)
-        | table.duplicated(["mode", "item"])
-    )
-    if bad.any():
-        msg = f"network_speeds.csv: malformed rows {[int(i) + 2 for i in np.flatnonzero(bad)]}; reinstall estatesplan"
-        raise DataSourceError(msg)
-    return table
-
-
-@dataclass(frozen=True)
-class _Rules:
-    """One mode's resolved speeds (km/h) per highway class, and its settings."""
-
-    usable: dict[str, float]
-    explicit: dict[str, float]
-    dismount_kmh: float
-    congestion: float
-
-
-def _check_settings(
-    table: pd.DataFrame, speeds: Mapping[str, float] | None, congestion: float | None
-) -> None:
-    """Raise one ConfigError listing every bad speed override or congestion factor."""
-    items = {(str(m), str(i)) for m, i in zip(table["mode"], table["item"], strict=True)}
-    problems = []
-    for key, val in (speeds or {}).items():
-        mode, _, item = str(key).partition(":")
-        if (mode, item or "default_speed") not in items or item == "congestion_factor":
-            problems.append(f"{key!r} is not a speed setting")
-        elif isinstance(val, bool) or not isinstance(val, int | float) or not 0 < val < math.inf:
-            problems.append(f"{key!r} must be a positive number of km/h, found {val!r}")
-    if congestion is not None and (
-        isinstance(congestion, bool)
-        or not isinstance(congestion, int | float)
-        or not 0 < congestion < math.inf
-    ):
-        problems.append(f"congestion_factor must be a positive number, found {congestion!r}")
-    if problems:
-        msg = (
-            f"network speeds: {'; '.join(problems)}. Keys are a mode ('walk', 'cycle': its default "
-            "speed) or 'mode:highway' (e.g. 'drive:residential'), values in km/h; see "
-            "estatesplan/data/network_speeds.csv."
-        )
-        raise ConfigError(msg)
-
-
-def _rules(
-    table: pd.DataFrame, mode: str, speeds: Mapping[str, float] | None, congestion: float | None
-) -> _Rules:
-    """Resolve one mode's km/h per class from the table and the (checked) overrides."""
-    value: dict[tuple[str, str], float] = {}
-    unit: dict[tuple[str, str], str] = {}
-    access: dict[str, str] = {}
-    for m, item, val, un, acc in zip(
-        table["mode"], table["item"], table["value"], table["unit"], table["access"], strict=True
-    ):
-        value[m, item], unit[m, item] = float(val), str(un)
-        if m == mode and acc:
-            access[str(item)] = str(acc)
-    over = {}
-    for key, val in (speeds or {}).items():
-        kmode, _, item = str(key).partition(":")
-        over[kmode, item or "default_speed"] = float(val)
-    setting = value | over
-    base = setting.get((mode, "default_speed"), 0.0)
-
-    def kmh(item: str) -> float:
-        k = (mode, item)
-        if k in over:
-            return over[k]
-        return base * value[k] if unit[k] == "factor" else value[k] * _UNITS[unit[k]]
-
-    return _Rules(
-        usable={i: kmh(i) for i, a in access.items() if a == "yes"},
-        explicit={i: kmh(i) for i, a in access.items() if a == "explicit"},
-        dismount_kmh=setting["walk", "default_speed"],
-        congestion=float(
-            setting.get((mode, "congestion_factor"), 1.0) if congestion is None else congestion
-        ),
-    )
+    if name in _INTEROP:
+        return getattr(importlib.import_module(".osmnx_interop", __package__), name)
+    msg = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(msg)
 
 
 @dataclass(frozen=True, eq=False)
@@ -272,7 +151,7 @@ class _Ways:
     """Mode-independent parse of an extract: way tags, nodes (lon/lat) and way segments."""
 
     source: str
-    tags: pd.DataFrame  # one row per highway way: way_id + _TAG_KEYS (object, NaN = absent)
+    tags: pd.DataFrame  # one row per highway way: way_id + TAG_KEYS (object, NaN = absent)
     node_osm_id: npt.NDArray[np.int64]
     lon: npt.NDArray[np.float64]
     lat: npt.NDArray[np.float64]
@@ -335,7 +214,7 @@ def _read_osm(path: str | Path) -> _Ways:
                 continue
             way_ids.append(w.id)
             wtags = w.tags
-            rows.append([wtags.get(k) for k in _TAG_KEYS])
+            rows.append([wtags.get(k) for k in TAG_KEYS])
             nodes = w.nodes
             counts.append(len(nodes))
             for n in nodes:
@@ -363,66 +242,10 @@ def _read_osm(path: str | Path) -> _Ways:
     ids, first = np.unique(ref, return_index=True)
     lon = np.where(ok_loc[first], x[first] / 1e7, np.nan)
     lat = np.where(ok_loc[first], y[first] / 1e7, np.nan)
-    tags = pd.DataFrame(rows, columns=list(_TAG_KEYS), dtype=object)
+    tags = pd.DataFrame(rows, columns=list(TAG_KEYS), dtype=object)
     tags.insert(0, "way_id", np.asarray(way_ids, dtype=np.int64))
     a = np.flatnonzero(same)
     return _segments(str(p), tags, pos_way[a], ref[a], ref[a + 1], (ids, lon, lat))
-
-
-def _norm(col: pd.Series) -> pd.Series:
-    """Stripped, lower-case tag values (NaN where absent), via the distinct values."""
-    return col.map({v: str(v).strip().lower() for v in col.dropna().unique()})
-
-
-def _way_rules(
-    tags: pd.DataFrame, mode: str, rules: _Rules
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per way: forward allowed, backward allowed, speed in km/h (vectorised over ways)."""
-    t = {k: _norm(tags[k]) for k in _TAG_KEYS}
-    hw = t["highway"]
-    base = t["access"]
-    if mode != "drive":
-        base = base.where(base.notna() | (t["motorroad"] != "yes"), "no")
-    specific = pd.Series(np.nan, index=tags.index, dtype=object)
-    for key in _HIERARCHY[mode][1:]:
-        specific = t[key].where(t[key].notna(), specific)
-    resolved = specific.where(specific.notna(), base)
-    kmh = hw.map(rules.usable).astype(float)
-    permitted = specific.isin(list(_PERMIT))
-    dismount = (specific == "dismount") if mode == "cycle" else pd.Series(False, index=tags.index)
-    kmh = kmh.where(kmh.notna(), hw.map(rules.explicit).astype(float).where(permitted | dismount))
-    kmh = kmh.where(~dismount | kmh.isna(), rules.dismount_kmh)
-    allowed = kmh.notna() & ~resolved.isin(list(_DENY))
-    if mode != "walk":
-        allowed &= t["area"] != "yes"
-    if mode == "drive":
-        allowed &= t["service"] != "emergency_access"
-        limits = {v: parse_maxspeed(v) for v in tags["maxspeed"].dropna().unique()}
-        posted = tags["maxspeed"].map(limits).astype(float)
-        kmh = posted.where(posted.notna(), kmh) * rules.congestion
-    ow = t["oneway"]
-    one_fwd = ow.isin(list(_YES)) | (
-        ow.isna() & (t["junction"].isin(["roundabout", "circular"]) | (hw == "motorway"))
-    )
-    one_rev = ow.isin(list(_REVERSE))
-    if mode == "cycle":
-        ob = t["oneway:bicycle"]
-        one_fwd = one_fwd.where(ob.isna(), ob.isin(list(_YES)))
-        one_rev = one_rev.where(ob.isna(), ob.isin(list(_REVERSE)))
-        contra = t["cycleway"].isin(list(_OPPOSITE))
-        for side in ("left", "right", "both"):
-            contra |= t[f"cycleway:{side}"].isin(list(_OPPOSITE))
-            contra |= t[f"cycleway:{side}:oneway"].isin(["-1", "no"])
-        one_fwd &= ~contra
-        one_rev &= ~contra
-    if mode == "walk":
-        one_fwd = one_rev = pd.Series(False, index=tags.index)
-    ok = allowed.to_numpy(dtype=bool)
-    return (
-        ok & ~one_rev.to_numpy(dtype=bool),
-        ok & ~one_fwd.to_numpy(dtype=bool),
-        kmh.to_numpy(dtype=np.float64, na_value=np.nan),
-    )
 
 
 def _area_geometry(area: Any, crs: str) -> BaseGeometry | None:
@@ -460,14 +283,14 @@ def _build(
     xy: tuple[np.ndarray, np.ndarray],
     *,
     crs: str,
-    rules: _Rules,
+    rules: Rules,
     area: BaseGeometry | None,
     margin_m: float,
     keep: str,
 ) -> StreetNetwork:
     """Filter one mode's edges, check coverage, clip, keep the largest component."""
     t0 = time.perf_counter()
-    fwd_w, bwd_w, kmh_w = _way_rules(ways.tags, mode, rules)
+    fwd_w, bwd_w, kmh_w = way_rules(ways.tags, mode, rules)
     fs, bs = fwd_w[ways.seg_way], bwd_w[ways.seg_way]
     u = np.concatenate((ways.seg_a[fs], ways.seg_b[bs]))
     v = np.concatenate((ways.seg_b[fs], ways.seg_a[bs]))
@@ -565,8 +388,8 @@ def _build_all(
         msg = f"margin_m must be a non-negative number of metres, found {margin_m!r}"
         raise ConfigError(msg)
     table = load_speed_table()
-    _check_settings(table, speeds, congestion_factor)
-    rules = {m: _rules(table, m, speeds, congestion_factor) for m in modes}
+    check_settings(table, speeds, congestion_factor)
+    rules = {m: resolve_rules(table, m, speeds, congestion_factor) for m in modes}
     xy = _project(ways.lon, ways.lat, crs)
     geom = _area_geometry(area, crs)
     return {
@@ -667,217 +490,3 @@ def network_from_osm(
     """
     return networks_from_osm(path, (mode,), crs=crs, speeds=speeds, congestion_factor=congestion_factor,
                              area=area, margin_m=margin_m, keep=keep)[mode]  # fmt: skip
-
-
-@contextlib.contextmanager
-def osmnx_settings() -> Iterator[None]:
-    """Temporarily set osmnx so its graphs keep what :func:`network_from_osmnx` needs.
-
-    Inside the block, osmnx keeps the access, oneway, cycleway and maxspeed tags on edges
-    and adds each way in its node order only (``all_oneway``), with its raw ``oneway``
-    value; the previous settings are restored on exit (not thread-safe: osmnx settings are
-    module globals).
-
-    Yields
-    ------
-    None
-    """
-    import osmnx as ox
-
-    old = (list(ox.settings.useful_tags_way), ox.settings.all_oneway)
-    ox.settings.useful_tags_way = sorted(set(old[0]) | set(_TAG_KEYS) | {"name"})
-    ox.settings.all_oneway = True
-    try:
-        yield
-    finally:
-        ox.settings.useful_tags_way, ox.settings.all_oneway = old
-
-
-def _ways_from_osmnx(graph: nx.MultiDiGraph, source: str) -> _Ways:
-    if str(graph.graph.get("crs", "epsg:4326")).lower() not in ("epsg:4326", "wgs84"):
-        msg = f"{source}: the osmnx graph must be unprojected (lon/lat, EPSG:4326)"
-        raise NetworkBuildError(msg)
-    rows: dict[int, list[Any]] = {}
-    seg: list[tuple[int, int, int]] = []
-    for a, b, d in graph.edges(data=True):
-        if "highway" not in d:
-            continue
-        if (
-            isinstance(d.get("oneway"), bool)
-            or d.get("reversed") is True
-            or isinstance(d["osmid"], list)
-        ):
-            msg = (
-                f"{source}: the osmnx graph is simplified or lost its raw oneway tags; build it with "
-                "simplify=False inside `with estatesplan.networks.osmnx_settings():`"
-            )
-            raise NetworkBuildError(msg)
-        wid = int(d["osmid"])
-        if wid not in rows:
-            rows[wid] = [d.get(k) for k in _TAG_KEYS]
-        flip = d.get("oneway") in ("-1", "reverse", "T")  # osmnx reversed these ways
-        seg.append((wid, b, a) if flip else (wid, a, b))
-    ids = np.fromiter(rows, dtype=np.int64, count=len(rows))
-    tags = pd.DataFrame(list(rows.values()), columns=list(_TAG_KEYS), dtype=object)
-    tags.insert(0, "way_id", ids)
-    arr = np.array(seg, dtype=np.int64).reshape(-1, 3)
-    node_ids = np.array(sorted(graph.nodes), dtype=np.int64)
-    lon = np.array([graph.nodes[n].get("x", np.nan) for n in node_ids.tolist()], dtype=np.float64)
-    lat = np.array([graph.nodes[n].get("y", np.nan) for n in node_ids.tolist()], dtype=np.float64)
-    row = np.searchsorted(ids, arr[:, 0], sorter=np.argsort(ids))
-    return _segments(source, tags, np.argsort(ids)[row], arr[:, 1], arr[:, 2], (node_ids, lon, lat))
-
-
-def network_from_osmnx(
-    graph: nx.MultiDiGraph,
-    mode: Mode,
-    *,
-    crs: str = c.ANALYSIS_CRS,
-    speeds: Mapping[str, float] | None = None,
-    congestion_factor: float | None = None,
-    area: Any = None,
-    margin_m: float = 2000.0,
-    keep: Keep = "strong",
-    source: str = "osmnx graph",
-) -> StreetNetwork:
-    """Convert an unsimplified osmnx graph to a network, with the same rules as for files.
-
-    Parameters
-    ----------
-    graph
-        Built with ``simplify=False`` inside :func:`osmnx_settings` (lon/lat nodes).
-    mode, crs, speeds, congestion_factor, area, margin_m, keep
-        As for :func:`network_from_osm`.
-    source
-        Name for messages and the report.
-
-    Returns
-    -------
-    StreetNetwork
-        Identical to :func:`network_from_osm` on the same OSM data.
-
-    Raises
-    ------
-    NetworkBuildError
-        If the graph was simplified, projected or built without :func:`osmnx_settings`.
-    """
-    ways = _ways_from_osmnx(graph, source)
-    return _build_all(ways, (mode,), crs=crs, speeds=speeds, congestion_factor=congestion_factor,
-                      area=area, margin_m=margin_m, keep=keep)[mode]  # fmt: skip
-
-
-def _download(fetch: Any, what: str) -> nx.MultiDiGraph:
-    import osmnx as ox
-
-    with osmnx_settings():
-        try:
-            graph: nx.MultiDiGraph = fetch(ox)
-        except (OSError, ValueError) as exc:
-            msg = f"osmnx download of {what} failed ({exc}); check the name or polygon and the internet connection, or use an .osm.pbf extract."
-            raise DataSourceError(msg) from exc
-    return graph
-
-
-def _overpass_filter(mode: str) -> str:
-    rules = _rules(load_speed_table(), mode, None, None)
-    classes = "|".join(sorted({*rules.usable, *rules.explicit}))
-    return f'["highway"~"^({classes})$"]'
-
-
-def network_from_place(query: str, mode: Mode, **kw: Any) -> StreetNetwork:
-    """Download a place's streets with osmnx (online) and build one mode's network.
-
-    Parameters
-    ----------
-    query
-        Place name osmnx can geocode (e.g. ``"London Borough of Camden"``).
-    mode
-        ``"walk"``, ``"cycle"`` or ``"drive"``.
-    **kw
-        Keyword options of :func:`network_from_osmnx`.
-
-    Returns
-    -------
-    StreetNetwork
-
-    Raises
-    ------
-    DataSourceError
-        If the place is unknown or the download fails.
-    """
-    graph = _download(
-        lambda ox: ox.graph_from_place(query, custom_filter=_overpass_filter(mode), simplify=False,
-                                       retain_all=True, truncate_by_edge=True),
-        repr(query),
-    )  # fmt: skip
-    return network_from_osmnx(graph, mode, source=f"osmnx place {query!r}", **kw)
-
-
-def network_from_polygon(
-    polygon: BaseGeometry | gpd.GeoDataFrame, mode: Mode, *, crs: str = c.ANALYSIS_CRS, **kw: Any
-) -> StreetNetwork:
-    """Download the streets inside a polygon with osmnx (online) and build one mode's network.
-
-    Parameters
-    ----------
-    polygon
-        Shapely polygon in ``crs``, or a GeoDataFrame with a CRS (its union is used).
-    mode
-        ``"walk"``, ``"cycle"`` or ``"drive"``.
-    crs
-        Projected CRS of the result (and of a shapely ``polygon``).
-    **kw
-        Other keyword options of :func:`network_from_osmnx`.
-
-    Returns
-    -------
-    StreetNetwork
-
-    Raises
-    ------
-    DataSourceError
-        If the download fails.
-    """
-    geom = _area_geometry(polygon, crs)
-    to_wgs = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
-    wgs = shapely.transform(geom, lambda xy: np.column_stack(to_wgs.transform(xy[:, 0], xy[:, 1])))
-    graph = _download(
-        lambda ox: ox.graph_from_polygon(wgs, custom_filter=_overpass_filter(mode), simplify=False,
-                                         retain_all=True, truncate_by_edge=True),
-        "a polygon",
-    )  # fmt: skip
-    return network_from_osmnx(graph, mode, crs=crs, source="osmnx polygon", **kw)
-
-
-def to_networkx(net: StreetNetwork) -> nx.MultiDiGraph:
-    """Return the network as a networkx MultiDiGraph (for interop and cross-checks).
-
-    Parameters
-    ----------
-    net
-        The network.
-
-    Returns
-    -------
-    networkx.MultiDiGraph
-        Nodes ``0 … n_nodes-1`` with ``x``, ``y`` (``net.crs``, metres) and ``osmid``;
-        one edge per directed edge with ``length_m``, ``time_s``, ``way_id`` and
-        ``highway``; graph attributes ``crs`` and ``mode``.
-    """
-    import networkx as nx
-
-    g = nx.MultiDiGraph(crs=net.crs, mode=net.mode)
-    g.add_nodes_from(
-        (i, {"x": x, "y": y, "osmid": o})
-        for i, (x, y, o) in enumerate(
-            zip(net.x.tolist(), net.y.tolist(), net.node_osm_id.tolist(), strict=True)
-        )
-    )
-    g.add_edges_from(
-        (u, v, {"length_m": ln, "time_s": t, "way_id": w, "highway": h})
-        for u, v, ln, t, w, h in zip(
-            net.edge_u.tolist(), net.edge_v.tolist(), net.edge_length_m.tolist(),
-            net.edge_time_s.tolist(), net.edge_way_id.tolist(), net.edge_highway.tolist(), strict=True,
-        )
-    )  # fmt: skip
-    return g

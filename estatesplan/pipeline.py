@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -25,7 +26,7 @@ from . import zones as _zones
 from ._io import check_input_file
 from .cache import cache_dir, file_digest
 from .config import StudyConfig, load_config
-from .errors import DataSourceError
+from .errors import DataQualityWarning, DataSourceError
 from .progress import Progress, null_progress
 from .sources import eric, ods, ons, osm_pois, terrier
 from .sources import imd as _imd
@@ -33,13 +34,14 @@ from .study import SourceRecord, Study
 from .validate import check_crs, validate_zones
 
 if TYPE_CHECKING:
+    from .study_access import AccessResults
     from .travel_times import TravelTimeMatrix
 
 __all__ = ["STAGES", "cache_dir", "demo_study", "load_study", "run_study"]
 
 logger = logging.getLogger(__name__)
 
-STAGES = ("area", "zones", "assets", "neighbourhoods", "cohorts", "matrices")
+STAGES = ("area", "zones", "assets", "neighbourhoods", "cohorts", "matrices", "access")
 T = TypeVar("T")
 
 _PUBLISHERS: dict[str, tuple[str, str]] = {
@@ -247,11 +249,46 @@ def _build_neighbourhoods(
     return nbh, assignment, []
 
 
+def _raster_population(
+    cfg: StudyConfig, zones: gpd.GeoDataFrame, weights: pd.DataFrame
+) -> pd.DataFrame:
+    """Replace the ``everyone`` cohort by a population raster's sums per zone, when given.
+
+    Zones the raster leaves empty (no cell centre inside, or only nodata) keep their
+    census count, with a warning naming how many.
+    """
+    path = cfg.access.population_raster
+    if path is None:
+        return weights
+    from . import rasters
+
+    check_input_file(path, what="[access] population_raster")
+    sums = rasters.zonal_population(path, zones, id_column=c.ZONE_ID)
+    values = pd.Series(sums.to_numpy(dtype="float64"), index=zones.index)
+    census = pd.to_numeric(zones[c.POPULATION], errors="coerce")
+    missing = values.isna()
+    if missing.any():
+        warnings.warn(
+            f"{path.name}: {int(missing.sum())} of {len(zones)} zones get no population from "
+            f"the raster; they keep their census count ({census[missing].sum():,.0f} people)",
+            DataQualityWarning,
+            stacklevel=2,
+        )
+    out = weights.copy()
+    out["everyone"] = values.where(~missing, census)
+    logger.info(
+        "population raster %s: %s people in the zones (census %s)",
+        path.name, f"{out['everyone'].sum():,.0f}", f"{census.sum():,.0f}",
+    )  # fmt: skip
+    return out
+
+
 def run_study(
     config: StudyConfig | str | os.PathLike[str],
     *,
     progress: Progress | None = None,
     matrices: bool = True,
+    access: bool = True,
 ) -> Study:
     """Load, validate and assemble a whole study from its config.
 
@@ -265,6 +302,9 @@ def run_study(
         Compute travel-time matrices (zones × assets) for the configured walk,
         cycle and drive modes when the config names a street network (cached on
         disk, so a re-run with nothing changed is instant).
+    access
+        Compute access and equity tables (``study.access``) from the matrices, and the
+        staff journeys and travel-time surfaces that need the street network.
 
     Returns
     -------
@@ -332,7 +372,7 @@ def run_study(
     available.update(cfg.cohorts)  # declared cohorts must evaluate: a missing column is an error
     weights = run.stage(
         "cohorts",
-        lambda: _cohorts.cohort_weights(zones, available),
+        lambda: _raster_population(cfg, zones, _cohorts.cohort_weights(zones, available)),
         lambda w: (
             f"{w.shape[1]} cohorts: " + ", ".join(f"{k} {w[k].sum():,.0f}" for k in w.columns)
         ),
@@ -347,6 +387,22 @@ def run_study(
             lambda m: (
                 ", ".join(f"{k} {v.minutes.shape[0]}×{v.minutes.shape[1]}" for k, v in m.items())
                 or "none"
+            ),
+        )
+    result: AccessResults | None = None
+    if access and mats:
+        from .study_access import study_access
+
+        partial = Study(
+            name=cfg.name, assets=assets, zones=zones, neighbourhoods=nbh, cohorts=available,
+            cohort_weights=weights, synthetic=cfg.synthetic, area=area, matrices=mats,
+        )  # fmt: skip
+        result = run.stage(
+            "access",
+            lambda: study_access(partial, cfg.access, config=cfg),
+            lambda r: (
+                f"{r.zones['asset_set'].nunique()} asset sets × {r.zones['mode'].nunique()} modes, "
+                f"{r.cohorts['cohort'].nunique()} cohorts, {len(r.left_behind)} left-behind zones"
             ),
         )
     if cfg.synthetic:
@@ -364,6 +420,7 @@ def run_study(
         sources=tuple(zone_records + asset_records + nbh_records),
         config_digest=cfg.digest(),
         matrices=mats,
+        access=result,
     )
 
 

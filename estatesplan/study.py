@@ -9,6 +9,7 @@ import geopandas as gpd
 import pandas as pd
 
 if TYPE_CHECKING:
+    from .study_access import AccessResults
     from .travel_times import TravelTimeMatrix
 
 __all__ = ["SourceRecord", "Study"]
@@ -71,6 +72,9 @@ class Study:
     matrices
         Travel-time matrices (zones × assets, minutes) by mode; empty when the
         study names no street network or they were not asked for.
+    access
+        Access and equity tables (see :class:`~estatesplan.study_access.AccessResults`),
+        or None when there are no matrices or they were not asked for.
     """
 
     name: str
@@ -84,3 +88,4 @@ class Study:
     sources: tuple[SourceRecord, ...] = field(default_factory=tuple)
     config_digest: str = ""
     matrices: dict[str, TravelTimeMatrix] = field(default_factory=dict)
+    access: AccessResults | None = None

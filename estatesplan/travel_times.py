@@ -25,18 +25,22 @@ most ``cutoff_min``; others, and every row or column of a point flagged by snapp
 
 **How.** One Dijkstra search per point on the *smaller* side: from each origin on the
 graph, or from each destination on the reversed graph when destinations are fewer.
-Chains of nodes that only pass traffic along a street (most nodes of an unsimplified
-OSM network: about 70 % in Camden) are first contracted into single edges between
-*anchors* (junctions, dead ends), keeping for each original edge its place along its
-chain; trips between points on one chain are also taken straight along it. Each search
-starts from the anchors at the ends of the point's street with their partial costs (no
-virtual nodes), stops as soon as every anchor through which a target can be reached is
-settled or nothing within the cut-off is left, and runs in compiled code (numba) over
-compressed sparse rows, in parallel over searches. The priority queue is a 4-ary heap,
-or buckets of width just under the shortest edge where that spans few buckets (Dial's
-algorithm: exact for real weights, twice as fast on a grid of streets). Sources are
-processed in chunks so memory stays bounded (``chunk_size`` searches × the other side ×
-8 bytes, plus the float32 result).
+Chains of nodes that only pass traffic along a street are first contracted into single
+edges between junctions (:mod:`estatesplan._routing`). Each search starts from the
+junctions at the ends of the point's street with their partial costs, stops as soon as
+every junction through which a target can be reached is settled or nothing within the
+cut-off is left, and runs in compiled code (numba) over compressed sparse rows, in
+parallel over searches. The priority queue is a 4-ary heap, or buckets of width just
+under the shortest edge where that spans few buckets (Dial's algorithm: exact for real
+weights, twice as fast on a grid of streets). Sources are processed in chunks so memory
+stays bounded (``chunk_size`` searches × the other side × 8 bytes, plus the float32
+result).
+
+**Preparing once.** The snapping index and the contracted graph depend on the network
+alone. :class:`PreparedNetwork` builds them once (about 0.5 s for a million nodes);
+pass it as ``prepared=`` to compute many matrices over one network without rebuilding
+them (one per scenario; :func:`estatesplan.distributed.matrix_dask` keeps one per Dask
+worker). The matrices are the same, bit for bit.
 """
 
 from __future__ import annotations
@@ -47,255 +51,77 @@ import logging
 import math
 import time
 import warnings
-import zlib
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from ._io import atomic_path, check_input_file
+from ._routing import PreparedNetwork
+from ._routing import route as _route
+from ._routing_matrix import TravelTimeMatrix
 from .errors import (
     ConfigError,
     DataContractError,
     DataQualityWarning,
-    DataSourceError,
     DuplicateIdError,
     MissingColumnError,
     NetworkBuildError,
 )
-from .snapping import SegmentIndex, Snapped, points_xy
+from .snapping import points_xy
 from .validate import format_ids
 
 if TYPE_CHECKING:
-    import os
-
     import geopandas as gpd
 
     from .graph import StreetNetwork
     from .progress import Progress
 
-__all__ = ["TravelTimeMatrix", "matrix_from_network"]
+__all__ = [
+    "PreparedNetwork",
+    "TravelTimeMatrix",
+    "flagged_points_message",
+    "matrix_digest",
+    "matrix_from_network",
+    "point_ids",
+    "warn_flagged_points",
+]
 
 logger = logging.getLogger(__name__)
-
-_META_KEY: Final = b"estatesplan:travel_time_matrix"
-_FORMAT: Final = 1
-_CHUNK_CELLS: Final = 1 << 22
-"""Default chunk: about this many float64 cells (32 MiB) of working matrix."""
-_MIN_CONTRACTED: Final = 0.05
-"""Contract chains of pass-through nodes when at least this share of nodes would go (OSM
-walk and drive networks: about 70 %; a grid of streets: about 1 %)."""
 
 _FArr = npt.NDArray[np.float64]
 _IArr = npt.NDArray[np.int64]
 
 
-@dataclass(frozen=True, eq=False)
-class TravelTimeMatrix:
-    """Travel times from every origin to every destination for one mode.
+def point_ids(
+    points: gpd.GeoDataFrame, column: str, *, what: str = "points"
+) -> npt.NDArray[np.object_]:
+    """Return a layer's ids as strings, checked present and unique.
 
-    Attributes
+    Parameters
     ----------
-    mode
-        ``"walk"``, ``"cycle"`` or ``"drive"`` (the network's mode).
-    origin_ids, destination_ids
-        Ids (str, object arrays) in row and column order.
-    minutes
-        ``(n_origins, n_destinations)`` float32 travel times in minutes; NaN where
-        the time exceeds ``cutoff_min``, the pair is unreachable, or a point was
-        flagged by snapping.
-    cutoff_min
-        The cut-off in minutes.
-    metadata
-        ``digest`` (SHA-256 of the points, settings and a network fingerprint), ``settings``,
-        ``network`` (the network's build report), ``flagged_origins`` and
-        ``flagged_destinations`` (ids), ``search`` (direction, counts, seconds).
+    points
+        The layer (any frame with the id column).
+    column
+        The id column.
+    what
+        What the layer holds, for messages (e.g. ``"origins"``).
+
+    Returns
+    -------
+    numpy.ndarray
+        The ids as str (object array), in row order.
+
+    Raises
+    ------
+    MissingColumnError
+        If ``column`` is not in the layer.
+    DataContractError
+        If a row has no id (None, NA or NaN).
+    DuplicateIdError
+        If an id repeats (as given, or once written as text).
     """
-
-    mode: str
-    origin_ids: npt.NDArray[np.object_]
-    destination_ids: npt.NDArray[np.object_]
-    minutes: npt.NDArray[np.float32]
-    cutoff_min: float
-    metadata: dict[str, Any] = field(default_factory=dict)
-
-    def to_long(self) -> pd.DataFrame:
-        """Return the reachable pairs as a long table.
-
-        Returns
-        -------
-        pandas.DataFrame
-            Columns ``origin_id``, ``destination_id`` (str) and ``minutes``
-            (float32), one row per reachable pair, origins then destinations in
-            matrix order; a 0..n-1 RangeIndex.
-        """
-        i, j = np.nonzero(np.isfinite(self.minutes))
-        return pd.DataFrame(
-            {
-                "origin_id": pd.Series(self.origin_ids[i], dtype="str"),
-                "destination_id": pd.Series(self.destination_ids[j], dtype="str"),
-                "minutes": self.minutes[i, j],
-            }
-        )
-
-    def to_frame(self) -> pd.DataFrame:
-        """Return the matrix as a wide table.
-
-        Returns
-        -------
-        pandas.DataFrame
-            Index ``origin_id``, one float32 column per destination id, minutes
-            (NaN beyond the cut-off or unreachable).
-        """
-        return pd.DataFrame(
-            self.minutes,
-            index=pd.Index(self.origin_ids, name="origin_id", dtype="str"),
-            columns=pd.Index(self.destination_ids, name="destination_id", dtype="str"),
-        )
-
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the matrix as Parquet, atomically.
-
-        The file is the long table of :meth:`to_long` (``origin_id`` and
-        ``destination_id`` dictionary-encoded, so pandas reads them as categoricals);
-        the id orders, mode, cut-off and metadata travel in the Parquet schema
-        metadata, so :meth:`load` restores the matrix exactly.
-
-        Parameters
-        ----------
-        path
-            Target file (``.parquet``).
-
-        Returns
-        -------
-        Path
-            ``path``.
-        """
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        i, j = np.nonzero(np.isfinite(self.minutes))
-        header = {
-            "format": _FORMAT,
-            "mode": self.mode,
-            "cutoff_min": float(self.cutoff_min),
-            "origin_ids": [str(x) for x in self.origin_ids],
-            "destination_ids": [str(x) for x in self.destination_ids],
-            "metadata": self.metadata,
-        }
-        table = pa.table(
-            {
-                "origin_id": pa.DictionaryArray.from_arrays(
-                    pa.array(i.astype(np.int32)), pa.array(header["origin_ids"], pa.string())
-                ),
-                "destination_id": pa.DictionaryArray.from_arrays(
-                    pa.array(j.astype(np.int32)), pa.array(header["destination_ids"], pa.string())
-                ),
-                "minutes": pa.array(self.minutes[i, j], pa.float32()),
-            }
-        )
-        text = json.dumps(header, default=_json_default, allow_nan=True)
-        table = table.replace_schema_metadata(
-            {**(table.schema.metadata or {}), _META_KEY: text.encode()}
-        )
-        with atomic_path(path) as tmp:
-            pq.write_table(table, tmp, compression="zstd")
-        return Path(path)
-
-    @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> TravelTimeMatrix:
-        """Read a matrix written by :meth:`save`.
-
-        Parameters
-        ----------
-        path
-            The Parquet file.
-
-        Returns
-        -------
-        TravelTimeMatrix
-            Equal, value for value, to the one saved.
-
-        Raises
-        ------
-        DataSourceError
-            If the file is missing, empty, not Parquet, or not a travel-time matrix
-            written by estatesplan (or is damaged).
-        """
-        import pyarrow.parquet as pq
-
-        p = check_input_file(path, what="travel-time matrix")
-        try:
-            table = pq.read_table(p)
-        except Exception as err:
-            msg = f"{p}: cannot read as Parquet ({err}); rebuild the matrix"
-            raise DataSourceError(msg) from err
-        raw = (table.schema.metadata or {}).get(_META_KEY)
-        if raw is None:
-            msg = f"{p}: not an estatesplan travel-time matrix (no '{_META_KEY.decode()}' metadata); write it with TravelTimeMatrix.save"
-            raise DataSourceError(msg)
-        try:
-            header = json.loads(raw)
-            if header.get("format") != _FORMAT:
-                msg = f"unknown format {header.get('format')!r}"
-                raise ValueError(msg)
-            origin_ids = np.array([str(x) for x in header["origin_ids"]], dtype=object)
-            destination_ids = np.array([str(x) for x in header["destination_ids"]], dtype=object)
-            i = _codes(table.column("origin_id"), origin_ids)
-            j = _codes(table.column("destination_id"), destination_ids)
-            values = table.column("minutes").to_numpy().astype(np.float32)
-            if (i < 0).any() or (j < 0).any():
-                msg = "pairs name ids missing from the stored id orders"
-                raise ValueError(msg)
-            if not (np.isfinite(values).all() and (values >= 0).all()):
-                msg = "minutes must be finite and non-negative"
-                raise ValueError(msg)
-            minutes = np.full((len(origin_ids), len(destination_ids)), np.nan, dtype=np.float32)
-            minutes[i, j] = values
-            return cls(
-                mode=str(header["mode"]),
-                origin_ids=origin_ids,
-                destination_ids=destination_ids,
-                minutes=minutes,
-                cutoff_min=float(header["cutoff_min"]),
-                metadata=dict(header.get("metadata") or {}),
-            )
-        except (ValueError, KeyError, TypeError, IndexError) as err:
-            msg = f"{p}: damaged travel-time matrix ({err}); rebuild it"
-            raise DataSourceError(msg) from err
-
-
-def _codes(column: Any, ids: npt.NDArray[np.object_]) -> _IArr:
-    """Return, per row of an Arrow column of ids, the position of the id in ``ids`` (-1 if absent)."""
-    import pyarrow as pa
-
-    index = pd.Index(ids, dtype="str")
-    parts = []
-    for chunk in column.chunks:
-        if pa.types.is_dictionary(chunk.type):
-            lookup = index.get_indexer(pd.Index(chunk.dictionary.to_pylist(), dtype="str"))
-            codes = chunk.indices.to_numpy(zero_copy_only=False)
-            if chunk.null_count:
-                msg = "ids must not be null"
-                raise ValueError(msg)
-            parts.append(lookup[codes.astype(np.int64)])
-        else:
-            parts.append(index.get_indexer(pd.Index(chunk.to_pylist(), dtype="str")))
-    return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, dtype=np.int64)
-
-
-def _json_default(value: object) -> object:
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    return str(value)
-
-
-def _ids(points: gpd.GeoDataFrame, column: str, what: str) -> npt.NDArray[np.object_]:
     if column not in points.columns:
         msg = f"{what}: id column {column!r} not found (columns: {format_ids(points.columns)}); name the right one"
         raise MissingColumnError(msg)
@@ -314,208 +140,132 @@ def _ids(points: gpd.GeoDataFrame, column: str, what: str) -> npt.NDArray[np.obj
     return ids
 
 
-@dataclass(frozen=True, eq=False)
-class _Graph:
-    """The network with chains of pass-through nodes contracted (internal).
+def matrix_digest(
+    net: StreetNetwork | PreparedNetwork,
+    origin_ids: npt.NDArray[np.object_],
+    origin_xy: npt.NDArray[np.float64],
+    destination_ids: npt.NDArray[np.object_],
+    destination_xy: npt.NDArray[np.float64],
+    settings: Mapping[str, Any],
+) -> str:
+    """Return the digest that identifies a matrix: its network, points and settings.
 
-    Anchors are the nodes where more than one way leads on (junctions, dead ends, and
-    where a street's one-way rule or parallel ways change); every other node only passes
-    traffic along its street. Each *traversal* walks from an anchor along edges through
-    pass-through nodes to the next anchor and becomes one edge between anchors with the
-    summed time. Per original edge: its traversal, and the time from the traversal's
-    start to the edge's tail (``before``) and from its head to the end (``after``).
+    The SHA-256 of the network's fingerprint
+    (:func:`~estatesplan._routing.network_fingerprint`: Adler-32 checksums of its
+    coordinates, edges and times), the ids and coordinates of both sides, and the
+    settings. :func:`matrix_from_network` stores it as ``metadata["digest"]``; a
+    matrix stitched from chunks gets the digest of the whole.
+
+    Parameters
+    ----------
+    net
+        The network, or the network prepared (its fingerprint is then reused).
+    origin_ids, destination_ids
+        Ids as str (:func:`point_ids`), in row and column order.
+    origin_xy, destination_xy
+        ``(n, 2)`` routing points in the network's CRS, metres
+        (:func:`~estatesplan.snapping.points_xy`).
+    settings
+        The settings recorded in the matrix's metadata (JSON-serialisable).
+
+    Returns
+    -------
+    str
+        64 hex characters.
     """
+    from ._routing import network_fingerprint
 
-    anchor: npt.NDArray[np.bool_]
-    new_id: _IArr
-    trav: _IArr
-    before: _FArr
-    after: _FArr
-    t_start: _IArr
-    t_end: _IArr
-    u: _IArr
-    v: _IArr
-    w: _FArr
-
-    @classmethod
-    def build(cls, net: StreetNetwork) -> _Graph:
-        from . import _dijkstra
-
-        u, v, w = net.edge_u.astype(np.int64), net.edge_v.astype(np.int64), net.edge_time_s
-        interior = _dijkstra.interior_nodes(net.n_nodes, u, v)
-        if interior.sum() < _MIN_CONTRACTED * net.n_nodes:  # not worth it: every edge stands alone
-            m = len(u)
-            anchor, trav, t_start, t_end, t_cost = (
-                np.ones(net.n_nodes, dtype=bool),
-                np.arange(m),
-                u,
-                v,
-                w,
-            )
-            before = after = np.zeros(m)
+    fingerprint = net.fingerprint if isinstance(net, PreparedNetwork) else network_fingerprint(net)
+    h = hashlib.sha256(fingerprint.encode())
+    for part in (origin_ids, origin_xy, destination_ids, destination_xy):
+        if isinstance(part, np.ndarray) and part.dtype == object:
+            h.update("\x1f".join(part.tolist()).encode())
         else:
-            anchor, trav, before, after, t_start, t_end, t_cost = _dijkstra.contract(
-                net.n_nodes, u, v, w, interior
-            )
-        new_id = np.full(net.n_nodes, -1, dtype=np.int64)
-        new_id[anchor] = np.arange(int(anchor.sum()))
-        keep = t_start != t_end
-        return cls(anchor, new_id, trav, before, after, t_start, t_end,
-                   new_id[t_start[keep]], new_id[t_end[keep]], t_cost[keep])  # fmt: skip
-
-    @property
-    def n_nodes(self) -> int:
-        return int(self.anchor.sum())
-
-    def csr(self, *, reverse: bool) -> tuple[_IArr, npt.NDArray[np.int32], _FArr]:
-        """(indptr, indices, weights) with rows = tails (heads if ``reverse``)."""
-        from . import _dijkstra
-
-        u, v = (self.v, self.u) if reverse else (self.u, self.v)
-        indptr, indices, weights = _dijkstra.csr(self.n_nodes, u, v, self.w)
-        return indptr, indices, weights
+            h.update(np.ascontiguousarray(part).tobytes())
+    h.update(json.dumps(dict(settings), sort_keys=True, default=str).encode())
+    return h.hexdigest()
 
 
-def _ends(net: StreetNetwork, g: _Graph, s: Snapped) -> tuple[_IArr, _FArr, _IArr, _FArr]:
-    """Return (leave anchors, leave costs, arrive anchors, arrive costs), each ``(n, 2)``.
-
-    Leaving: the walk to the street, the rest of the segment towards its head (or its tail
-    on a two-way street) and on along the street to the next anchor. Arriving: from the
-    anchor behind, along the street and the segment, plus the walk from the street. A
-    point on a node may leave and arrive there in any direction. Unusable directions
-    have anchor -1 and cost ``inf``. Anchors are numbered as in the contracted graph.
-    """
-    e, r = s.edge, s.reverse_edge
-    two = r >= 0
-    rr = np.where(two, r, 0)
-    w_f, w_r = net.edge_time_s[e], net.edge_time_s[rr]
-    tail, head = net.edge_u[e], net.edge_v[e]
-    t, off = s.t, s.offnet_s
-    at_tail = ~two & (t == 0.0) & g.anchor[tail]
-    at_head = ~two & (t == 1.0) & g.anchor[head]
-    leave_node = np.column_stack(
-        (g.t_end[g.trav[e]], np.where(two, g.t_end[g.trav[rr]], np.where(at_tail, tail, -1)))
-    )
-    leave_cost = np.column_stack((
-        off + (1.0 - t) * w_f + g.after[e],
-        np.where(two, off + t * w_r + g.after[rr], np.where(at_tail, off, np.inf)),
-    ))  # fmt: skip
-    arrive_node = np.column_stack(
-        (g.t_start[g.trav[e]], np.where(two, g.t_start[g.trav[rr]], np.where(at_head, head, -1)))
-    )
-    arrive_cost = np.column_stack((
-        g.before[e] + t * w_f + off,
-        np.where(two, g.before[rr] + (1.0 - t) * w_r + off, np.where(at_head, off, np.inf)),
-    ))  # fmt: skip
-    leave = np.where(leave_node >= 0, g.new_id[np.maximum(leave_node, 0)], -1)
-    arrive = np.where(arrive_node >= 0, g.new_id[np.maximum(arrive_node, 0)], -1)
-    return leave, leave_cost, arrive, arrive_cost
-
-
-def _along(net: StreetNetwork, g: _Graph, s: Snapped) -> tuple[_IArr, _IArr, _FArr]:
-    """Return (point, traversal, position in seconds from the traversal's start) for each
-    traversal a point lies on (one per direction its segment may be travelled)."""
-    e, r = s.edge, s.reverse_edge
-    two = np.flatnonzero(r >= 0)
-    idx = np.concatenate((np.arange(len(s)), two))
-    trav = np.concatenate((g.trav[e], g.trav[r[two]]))
-    pos = np.concatenate((
-        g.before[e] + s.t * net.edge_time_s[e],
-        g.before[r[two]] + (1.0 - s.t[two]) * net.edge_time_s[r[two]],
-    ))  # fmt: skip
-    return idx, trav, pos
-
-
-def _direct(net: StreetNetwork, g: _Graph, o: Snapped, d: Snapped) -> tuple[_IArr, _IArr, _FArr]:
-    """Return (origin, destination, seconds) for pairs on one traversal with the destination
-    ahead: the trip straight along the street, through no anchor."""
-    oi, ot, op = _along(net, g, o)
-    di, dt, dp = _along(net, g, d)
-    order = np.argsort(dt, kind="stable")
-    lo = np.searchsorted(dt[order], ot, side="left")
-    count = np.searchsorted(dt[order], ot, side="right") - lo
-    first = np.repeat(lo - (np.cumsum(count) - count), count)
-    k = order[first + np.arange(int(count.sum()))]  # every destination entry on the same traversal
-    m = np.repeat(np.arange(len(ot)), count)
-    ahead = dp[k] >= op[m]
-    i, j, along = oi[m[ahead]], di[k[ahead]], dp[k[ahead]] - op[m[ahead]]
-    return i, j, o.offnet_s[i] + along + d.offnet_s[j]
-
-
-def _route(
-    net: StreetNetwork,
-    o: Snapped,
-    d: Snapped,
+def flagged_points_message(
+    mode: str,
+    flagged_origins: Sequence[str],
+    flagged_destinations: Sequence[str],
     *,
-    cutoff_s: float,
-    chunk_size: int | None,
-    sink: Any,
-    progress: Progress | None = None,
-    queue: str = "auto",
-) -> dict[str, Any]:
-    """Compute seconds for every (unflagged) origin × destination and pass them on in chunks.
+    max_snap_m: float | None,
+    furthest_m: float | None = None,
+) -> str | None:
+    """Return what to tell the user about points too far from the network, if any.
 
-    ``sink(rows, cols, seconds)`` receives float64 blocks: ``rows`` and ``cols`` index
-    ``o`` and ``d``; ``seconds`` is exact up to the cut-off, ``inf`` where no route is
-    found within it (and may exceed it a little: callers apply it). ``queue`` forces
-    the search's priority queue (tests).
+    The one wording of the flagged-point warning (and of the error with
+    ``strict=True``), wherever a matrix is built or read back.
+
+    Parameters
+    ----------
+    mode
+        The network's mode.
+    flagged_origins, flagged_destinations
+        Ids of the points further than ``max_snap_m`` from the network.
+    max_snap_m
+        The snapping distance, in metres (``None``: not known).
+    furthest_m
+        The largest distance from a point to the network, in metres (``None``: not
+        known; then not stated).
+
+    Returns
+    -------
+    str or None
+        The message, or None when no point is flagged.
     """
-    from . import _dijkstra
-
-    oi = np.flatnonzero(~o.flagged)
-    di = np.flatnonzero(~d.flagged)
-    forward = len(oi) <= len(di)
-    info: dict[str, Any] = {"direction": "forward" if forward else "reverse", "searches": 0}
-    if len(oi) == 0 or len(di) == 0:
-        return info
-    g = _Graph.build(net)
-    o_sub, d_sub = _subset(o, oi), _subset(d, di)
-    o_leave_n, o_leave_c, _, _ = _ends(net, g, o_sub)
-    _, _, d_arrive_n, d_arrive_c = _ends(net, g, d_sub)
-    si, sj, direct = _direct(net, g, o_sub, d_sub)
-    if forward:
-        src, tgt = oi, di
-        seed_n, seed_c, exit_n, exit_c = o_leave_n, o_leave_c, d_arrive_n, d_arrive_c
-        direct_s, direct_t = si, sj
-    else:
-        src, tgt = di, oi
-        seed_n, seed_c, exit_n, exit_c = d_arrive_n, d_arrive_c, o_leave_n, o_leave_c
-        direct_s, direct_t = sj, si
-    indptr, indices, weights = g.csr(reverse=not forward)
-    min_exit = float(np.min(exit_c)) if np.isfinite(exit_c).any() else math.inf
-    limit = cutoff_s - min_exit
-    limit += 1e-9 * max(1.0, abs(limit)) if math.isfinite(limit) else 0.0
-    n_src = len(src)
-    step = chunk_size or max(1, min(n_src, _CHUNK_CELLS // max(len(tgt), 1)))
-    order = np.argsort(direct_s, kind="stable")
-    direct_s, direct_t, direct = direct_s[order], direct_t[order], direct[order]
-    n_chunks = -(-n_src // step)
-    for k, start in enumerate(range(0, n_src, step)):
-        stop = min(start + step, n_src)
-        out = np.empty((stop - start, len(tgt)), dtype=np.float64)
-        _dijkstra.many_to_many(
-            indptr, indices, weights, np.ascontiguousarray(seed_n[start:stop], dtype=np.int32),
-            np.ascontiguousarray(seed_c[start:stop]), exit_n.astype(np.int32), exit_c, limit=limit, out=out,
-            queue=queue,
-        )  # fmt: skip
-        lo, hi = np.searchsorted(direct_s, [start, stop])
-        if hi > lo:
-            np.minimum.at(out, (direct_s[lo:hi] - start, direct_t[lo:hi]), direct[lo:hi])
-        if forward:
-            sink(src[start:stop], tgt, out)
-        else:
-            sink(tgt, src[start:stop], out.T)
-        if progress is not None:
-            progress(k + 1, n_chunks, f"{net.mode} matrix")
-    info.update(searches=n_src, chunk_size=step, nodes=g.n_nodes, edges=len(g.w))
-    return info
+    parts = [
+        f"{len(ids)} {what} ({format_ids(ids)})"
+        for ids, what in ((flagged_origins, "origins"), (flagged_destinations, "destinations"))
+        if len(ids)
+    ]
+    if not parts:
+        return None
+    limit = f"{max_snap_m:g} m" if max_snap_m is not None else "the snapping distance"
+    furthest = f" (furthest {furthest_m:,.0f} m)" if furthest_m is not None else ""
+    return (
+        f"{' and '.join(parts)} are further than {limit} from the {mode} network{furthest}; "
+        "their times are NaN. Check their location and CRS, raise max_snap_m, or use an "
+        "extract that reaches them"
+    )
 
 
-def _subset(s: Snapped, idx: _IArr) -> Snapped:
-    return Snapped(
-        s.edge[idx], s.reverse_edge[idx], s.t[idx], s.x[idx], s.y[idx], s.distance_m[idx],
-        s.offnet_s[idx], s.flagged[idx], s.max_distance_m, s.walk_speed_kmh,
-    )  # fmt: skip
+def warn_flagged_points(matrix: TravelTimeMatrix, *, stacklevel: int = 2) -> None:
+    """Warn about the points a matrix records as too far from the network.
+
+    Reads ``flagged_origins``, ``flagged_destinations``, ``settings["max_snap_m"]``
+    and ``furthest_snap_m`` from ``matrix.metadata``, so a matrix read back from a
+    cache, or stitched from chunks, warns as the freshly built one did. Does nothing
+    when no point is flagged.
+
+    Parameters
+    ----------
+    matrix
+        The matrix.
+    stacklevel
+        As for :func:`warnings.warn`, counted from the caller of this function (2:
+        the warning names the caller's caller).
+
+    Warns
+    -----
+    DataQualityWarning
+        Naming the flagged points (see :func:`flagged_points_message`).
+    """
+    meta = matrix.metadata
+    settings = meta.get("settings")
+    snap = settings.get("max_snap_m") if isinstance(settings, dict) else None
+    furthest = meta.get("furthest_snap_m")
+    msg = flagged_points_message(
+        str(matrix.mode),
+        [str(x) for x in meta.get("flagged_origins") or []],
+        [str(x) for x in meta.get("flagged_destinations") or []],
+        max_snap_m=float(snap) if snap is not None else None,
+        furthest_m=float(furthest) if furthest is not None else None,
+    )
+    if msg is not None:
+        warnings.warn(msg, DataQualityWarning, stacklevel=stacklevel + 1)
 
 
 def _is_range(idx: _IArr) -> bool:
@@ -524,21 +274,6 @@ def _is_range(idx: _IArr) -> bool:
         and int(idx[-1]) - int(idx[0]) + 1 == len(idx)
         and bool((np.diff(idx) == 1).all())
     )
-
-
-def _digest(net: StreetNetwork, parts: list[Any], settings: dict[str, Any]) -> str:
-    """SHA-256 of the points and settings, and of Adler-32 checksums of the network's
-    arrays (a fingerprint, several times faster to take than a hash of megabytes)."""
-    h = hashlib.sha256()
-    for arr in (net.x, net.y, net.edge_u, net.edge_v, net.edge_time_s):
-        h.update(f"{arr.shape[0]}:{zlib.adler32(np.ascontiguousarray(arr).data)};".encode())
-    for part in parts:
-        if isinstance(part, np.ndarray) and part.dtype == object:
-            h.update("\x1f".join(part.tolist()).encode())
-        else:
-            h.update(np.ascontiguousarray(part).tobytes())
-    h.update(json.dumps(settings, sort_keys=True, default=str).encode())
-    return h.hexdigest()
 
 
 def matrix_from_network(
@@ -554,6 +289,8 @@ def matrix_from_network(
     chunk_size: int | None = None,
     progress: Progress | None = None,
     strict: bool = False,
+    prepared: PreparedNetwork | None = None,
+    warn: bool = True,
 ) -> TravelTimeMatrix:
     """Compute the travel-time matrix from every origin to every destination over ``net``.
 
@@ -582,17 +319,31 @@ def matrix_from_network(
         Optional callback ``(done, total, label)``, called after each chunk.
     strict
         Raise instead of warning when points are flagged.
+    prepared
+        ``net`` prepared beforehand with :meth:`PreparedNetwork.build`, to reuse its
+        snapping index and contracted graph (for many matrices over one network).
+        ``None``: prepared for this call.
+    warn
+        Warn about flagged points. ``False``: only record them in the metadata, for
+        callers that warn once themselves with :func:`warn_flagged_points` (a
+        cached matrix, or one stitched from chunks).
 
     Returns
     -------
     TravelTimeMatrix
         ``minutes`` float32, origins in rows and destinations in columns, in the
-        layers' row order.
+        layers' row order. ``metadata`` holds ``digest`` (:func:`matrix_digest`),
+        ``settings``, ``network`` (the build report), ``flagged_origins`` and
+        ``flagged_destinations`` (ids), ``furthest_snap_m`` (the largest distance
+        from a point to the network, metres) and ``search`` (direction, counts and
+        seconds: ``prepare_s`` preparing the network, ``snap_s`` snapping,
+        ``search_s`` searching).
 
     Raises
     ------
     ConfigError
-        If the cut-off is not positive, or another setting is out of range.
+        If the cut-off is not positive, another setting is out of range, or
+        ``prepared`` was built from another network.
     CrsError
         If a layer has no CRS.
     MissingColumnError, DuplicateIdError, DataContractError
@@ -618,28 +369,29 @@ def matrix_from_network(
     if net.n_edges == 0:
         msg = f"the {net.mode} network has no edges; check the extract covers the area and has {net.mode} streets"
         raise NetworkBuildError(msg)
-    o_ids = _ids(origins, origin_id, "origins")
-    d_ids = _ids(destinations, destination_id, "destinations")
+    if prepared is not None and not prepared.matches(net):
+        msg = (
+            f"prepared= was built from another network than the {net.mode} network given; "
+            "build it with PreparedNetwork.build(net) from this network"
+        )
+        raise ConfigError(msg)
+    o_ids = point_ids(origins, origin_id, what="origins")
+    d_ids = point_ids(destinations, destination_id, what="destinations")
     o_xy = points_xy(origins, net.crs, ids=o_ids, what="origins")
     d_xy = points_xy(destinations, net.crs, ids=d_ids, what="destinations")
-    index = SegmentIndex.build(net)
-    o = index.snap(o_xy, max_distance_m=max_snap_m, walk_speed_kmh=walk_speed_kmh)
-    d = index.snap(d_xy, max_distance_m=max_snap_m, walk_speed_kmh=walk_speed_kmh)
-    t_snap = time.perf_counter() - t0
+    t_prep = time.perf_counter()
+    prep = prepared if prepared is not None else PreparedNetwork.build(net)
+    t_prep = time.perf_counter() - t_prep if prepared is None else 0.0
+    t1 = time.perf_counter()
+    o = prep.index.snap(o_xy, max_distance_m=max_snap_m, walk_speed_kmh=walk_speed_kmh)
+    d = prep.index.snap(d_xy, max_distance_m=max_snap_m, walk_speed_kmh=walk_speed_kmh)
+    t_snap = time.perf_counter() - t1
     flagged_o, flagged_d = o_ids[o.flagged].tolist(), d_ids[d.flagged].tolist()
-    if flagged_o or flagged_d:
-        parts = [
-            f"{len(ids)} {what} ({format_ids(ids)})"
-            for ids, what in ((flagged_o, "origins"), (flagged_d, "destinations")) if ids
-        ]  # fmt: skip
-        msg = (
-            f"{' and '.join(parts)} are further than {max_snap_m:g} m from the {net.mode} network "
-            f"(furthest {max(o.distance_m.max(initial=0), d.distance_m.max(initial=0)):,.0f} m); "
-            "their times are NaN. Check their location and CRS, or raise max_snap_m"
-        )
-        if strict:
-            raise DataContractError(msg)
-        warnings.warn(msg, DataQualityWarning, stacklevel=2)
+    furthest = float(max(o.distance_m.max(initial=0.0), d.distance_m.max(initial=0.0)))
+    if strict and (flagged_o or flagged_d):
+        msg = str(flagged_points_message(net.mode, flagged_o, flagged_d, max_snap_m=max_snap_m,
+                                         furthest_m=furthest))  # fmt: skip
+        raise DataContractError(msg)
     minutes = np.full((len(o_ids), len(d_ids)), np.nan, dtype=np.float32)
 
     def sink(rows: _IArr, cols: _IArr, seconds: _FArr) -> None:
@@ -651,32 +403,36 @@ def matrix_from_network(
             minutes[np.ix_(rows, cols)] = block
 
     t1 = time.perf_counter()
-    info = _route(net, o, d, cutoff_s=cutoff * 60.0, chunk_size=chunk_size, sink=sink,
+    info = _route(prep, o, d, cutoff_s=cutoff * 60.0, chunk_size=chunk_size, sink=sink,
                   progress=progress)  # fmt: skip
-    info.update(snap_s=round(t_snap, 4), search_s=round(time.perf_counter() - t1, 4))
+    info.update(prepare_s=round(t_prep, 4), snap_s=round(t_snap, 4),
+                search_s=round(time.perf_counter() - t1, 4))  # fmt: skip
     settings = {
         "mode": net.mode, "crs": net.crs, "cutoff_min": cutoff, "max_snap_m": float(max_snap_m),
         "walk_speed_kmh": float(walk_speed_kmh),
     }  # fmt: skip
-    digest = _digest(net, [o_ids, o_xy, d_ids, d_xy], settings)
     reached = int(np.isfinite(minutes).sum())
     logger.info(
         "%s matrix: %d origins × %d destinations, %d pairs within %g min, %d searches (%s) in %.2f s",
         net.mode, len(o_ids), len(d_ids), reached, cutoff, info["searches"], info["direction"],
         time.perf_counter() - t0,
     )  # fmt: skip
-    return TravelTimeMatrix(
+    matrix = TravelTimeMatrix(
         mode=net.mode,
         origin_ids=o_ids,
         destination_ids=d_ids,
         minutes=minutes,
         cutoff_min=cutoff,
         metadata={
-            "digest": digest,
+            "digest": matrix_digest(prep, o_ids, o_xy, d_ids, d_xy, settings),
             "settings": settings,
             "network": dict(net.report),
             "flagged_origins": flagged_o,
             "flagged_destinations": flagged_d,
+            "furthest_snap_m": round(furthest, 3),
             "search": info,
         },
     )
+    if warn:
+        warn_flagged_points(matrix, stacklevel=2)
+    return matrix

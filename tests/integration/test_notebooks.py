@@ -58,3 +58,16 @@ def test_travel_times_notebook_runs_on_camden(shared_data: Path) -> None:
     assert "within 20 min (%)" in text
     assert "area_km2" in text
     assert "leaflet" in text.lower()
+
+
+def test_access_notebook_runs_on_camden(shared_data: Path) -> None:
+    path = REPO / "notebooks" / "03_access.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(
+        nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    ).execute()
+    text = _text(nb)
+    assert "London Borough of Camden | cohorts: everyone" in text
+    assert "share_within_20" in text and "concentration_index" in text
+    assert re.search(r"\d+ zones left behind for people over 65", text)
+    assert "leaflet" in text.lower()

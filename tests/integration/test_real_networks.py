@@ -18,6 +18,7 @@ from scipy.sparse.csgraph import connected_components
 
 from estatesplan import demo
 from estatesplan import networks as nw
+from estatesplan import osmnx_interop as oi
 from estatesplan.errors import NetworkBuildError
 from estatesplan.graph import StreetNetwork
 
@@ -193,9 +194,9 @@ def test_helsinki_osmnx_conversion_matches(helsinki_pbf: Path, tmp_path: Path) -
                 writer.add(obj)
     finally:
         writer.close()
-    with nw.osmnx_settings():
+    with oi.osmnx_settings():
         graph = ox.graph_from_xml(xml, simplify=False, retain_all=True)
     for mode in nw.MODES:
         ours = nw.network_from_osm(xml, mode, crs="EPSG:3067")  # type: ignore[arg-type]
-        theirs = nw.network_from_osmnx(graph, mode, crs="EPSG:3067")  # type: ignore[arg-type]
+        theirs = oi.network_from_osmnx(graph, mode, crs="EPSG:3067")  # type: ignore[arg-type]
         assert _times(ours) == _times(theirs), mode

@@ -81,13 +81,38 @@ def test_import_does_not_pull_in_streamlit_or_do_work() -> None:
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-def test_tqdm_progress_adapter() -> None:
+def test_tqdm_progress_adapter(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    import tqdm.auto
+
     from estatesplan.progress import null_progress, tqdm_progress
 
-    seen = []
-    p = tqdm_progress(disable=True)
-    for i in range(4):
-        p(i, 3, f"stage {i}")
-        seen.append(i)
-    null_progress(1, 2, "x")
-    assert seen == [0, 1, 2, 3]
+    bars: list[tqdm.auto.tqdm] = []
+
+    class Recorded(tqdm.auto.tqdm):  # type: ignore[misc]
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            super().__init__(*args, **kwargs)
+            bars.append(self)
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", Recorded)
+    out = io.StringIO()
+    p = tqdm_progress(file=out, leave=True)
+    p(0, 3, "zones")
+    assert len(bars) == 1
+    assert (bars[0].n, bars[0].total, bars[0].desc, bars[0].disable) == (0, 3, "zones", False)
+    p(2, 3, "assets")  # same total: the same bar, moved on and relabelled
+    assert len(bars) == 1
+    assert (bars[0].n, bars[0].total, bars[0].desc) == (2, 3, "assets")
+    p(3, 3, "assets")  # done: the bar is full and closed
+    assert (bars[0].n, bars[0].disable) == (3, True)
+    assert "assets" in out.getvalue() and "3/3" in out.getvalue()
+    p(1, 4, "walk matrix")  # a new stage after a closed bar: a new bar
+    assert len(bars) == 2
+    assert (bars[1].n, bars[1].total, bars[1].desc) == (1, 4, "walk matrix")
+    p(1, 2, "drive matrix")  # another total: the open bar is closed, a new one drawn
+    assert bars[1].disable and len(bars) == 3
+    assert (bars[2].n, bars[2].total, bars[2].desc) == (1, 2, "drive matrix")
+    p(2, 2, "drive matrix")
+    assert bars[2].disable
+    null_progress(1, 2, "x")  # takes the same calls and draws nothing

@@ -19,6 +19,7 @@ from estatesplan.distributed import matrix_dask
 from estatesplan.errors import (
     ConfigError,
     CrsError,
+    DataContractError,
     DataQualityWarning,
     DuplicateIdError,
     MissingColumnError,
@@ -77,6 +78,7 @@ def test_chunked_by_origins_equals_one_process(
     assert got.metadata["dask"]["chunks"] == 4  # 25 + 25 + 25 + 15 origins
     assert got.metadata["dask"]["chunk_by"] == "origins"
     assert got.metadata["search"]["searches"] == 4 * 12  # each chunk from its 12 destinations
+    assert got.metadata["dask"]["preparations"] == 1  # one worker: prepared once, not per chunk
 
 
 @pytest.mark.parametrize(("chunk_by", "size"), [("destinations", 5), ("auto", 5)])
@@ -113,6 +115,37 @@ def test_default_chunks_the_smaller_side_about_four_tasks_per_thread(
     assert got.metadata["dask"]["chunk_size"] == 2
     assert got.metadata["dask"]["chunks"] == 6
     assert got.metadata["search"]["searches"] == 12
+    # Six chunks on two threads of one worker: the network is prepared once, and the
+    # call's cache (a worker plugin) is gone afterwards.
+    assert got.metadata["dask"]["preparations"] == 1
+    assert got.metadata["dask"]["prepare_s"] > 0
+    left = client.run(lambda dask_worker: [n for n in dask_worker.plugins if "estatesplan" in n])
+    assert all(names == [] for names in left.values())
+
+
+def test_worker_processes_prepare_the_network_once_each(net: StreetNetwork, points: Any) -> None:
+    """Two worker processes: the cache plugin travels to each, and results stay bit for bit."""
+    origins, destinations = points
+    ref = matrix_from_network(
+        net, origins, destinations, origin_id="id", destination_id="id", cutoff_min=4
+    )
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+    )
+    try:
+        with distributed.Client(cluster) as c:
+            got = matrix_dask(
+                net, origins, destinations, origin_id="id", destination_id="id", cutoff_min=4,
+                chunk_size=2, client=c, compute=matrix_from_network,
+            )  # fmt: skip
+            left = c.run(lambda dask_worker: [n for n in dask_worker.plugins if "estatesplan" in n])
+    finally:
+        cluster.close()
+    _same(got, ref)
+    assert got.metadata["digest"] == ref.metadata["digest"]
+    assert got.metadata["dask"]["chunks"] == 6
+    assert 1 <= got.metadata["dask"]["preparations"] <= 2  # at most once per worker
+    assert all(names == [] for names in left.values())
 
 
 def test_smaller_chunks_than_the_other_side_agree_to_rounding(
@@ -197,6 +230,12 @@ def test_stitching_sums_searches_and_seconds_and_gathers_flags() -> None:
                           minutes, 10.0, meta)  # fmt: skip
 
     out = _stitch([part(["O0", "O1"], ["O1"], 2, 0.5), part(["O2"], [], 2, 0.25)], 0, {"dask": {}})
+    assert "furthest_snap_m" not in out.metadata  # only where the chunks record it
+    far = part(["O3"], [], 1, 0.1)
+    far.metadata["furthest_snap_m"] = 812.5
+    near = part(["O4"], [], 1, 0.1)
+    near.metadata["furthest_snap_m"] = 3.0
+    assert _stitch([near, far], 0, {}).metadata["furthest_snap_m"] == 812.5
     assert out.origin_ids.tolist() == ["O0", "O1", "O2"]
     assert out.minutes.shape == (3, 2)
     assert out.metadata["flagged_origins"] == ["O1"]
@@ -225,13 +264,47 @@ def test_flagged_points_are_gathered_from_every_chunk(
         {"id": ["Ofar"]}, geometry=[shapely.Point(net.x.max() + 5_000, net.y.max())], crs=net.crs
     )
     layer = gpd.GeoDataFrame(pd.concat([origins.iloc[:30], far], ignore_index=True), crs=net.crs)
-    with pytest.warns(DataQualityWarning, match="Ofar"):
+    with pytest.warns(DataQualityWarning) as caught:
         got = matrix_dask(
             net, layer, destinations, origin_id="id", destination_id="id", cutoff_min=4,
             chunk_size=10, client=client, chunk_by="origins",
         )  # fmt: skip
     assert got.metadata["flagged_origins"] == ["Ofar"]
     assert np.isnan(got.minutes[-1]).all()
+    # Once for the whole matrix (not once per chunk), worded as in one process.
+    assert len(caught) == 1
+    with pytest.warns(DataQualityWarning) as ref_caught:
+        ref = matrix_from_network(
+            net, layer, destinations, origin_id="id", destination_id="id", cutoff_min=4
+        )
+    assert str(caught[0].message) == str(ref_caught[0].message)
+    assert "1 origins (Ofar) are further than 500 m from the drive network" in str(
+        caught[0].message
+    )
+    assert got.metadata["furthest_snap_m"] == ref.metadata["furthest_snap_m"] > 4_000
+    _same(got, ref)
+    # warn=False: recorded, not said (any warning would fail the test); strict: an error.
+    quiet = matrix_dask(
+        net, layer, destinations, origin_id="id", destination_id="id", cutoff_min=4,
+        chunk_size=10, client=client, chunk_by="origins", warn=False,
+    )  # fmt: skip
+    assert quiet.metadata["flagged_origins"] == ["Ofar"]
+    with pytest.raises(DataContractError, match=r"1 origins \(Ofar\) are further than 500 m"):
+        matrix_dask(
+            net, layer, destinations, origin_id="id", destination_id="id", cutoff_min=4,
+            chunk_size=10, client=client, chunk_by="origins", strict=True,
+        )  # fmt: skip
+
+
+def test_a_prepared_network_is_not_sent_to_workers(net: StreetNetwork, points: Any) -> None:
+    from estatesplan.travel_times import PreparedNetwork
+
+    origins, destinations = points
+    with pytest.raises(ConfigError, match="prepares the network once on each worker"):
+        matrix_dask(
+            net, origins, destinations, origin_id="id", destination_id="id", cutoff_min=4,
+            prepared=PreparedNetwork.build(net),
+        )  # fmt: skip
 
 
 def test_empty_origins_give_an_empty_matrix(net: StreetNetwork, points: Any) -> None:

@@ -23,6 +23,7 @@ from pyproj import Geod, Transformer
 from scipy.sparse.csgraph import connected_components, dijkstra
 
 from estatesplan import networks as nw
+from estatesplan import osmnx_interop as oi
 from estatesplan.errors import (
     ConfigError,
     CrsError,
@@ -411,7 +412,7 @@ def test_bad_mode_keep_crs_margin() -> None:
 def osmnx_graph() -> nx.MultiDiGraph:
     import osmnx as ox
 
-    with nw.osmnx_settings():
+    with oi.osmnx_settings():
         return ox.graph_from_xml(GRID, simplify=False, retain_all=True)
 
 
@@ -419,7 +420,7 @@ def osmnx_graph() -> nx.MultiDiGraph:
 def test_osmnx_conversion_equals_file(
     osmnx_graph: nx.MultiDiGraph, nets: dict[str, StreetNetwork], mode: str
 ) -> None:
-    net = nw.network_from_osmnx(osmnx_graph, mode)  # type: ignore[arg-type]
+    net = oi.network_from_osmnx(osmnx_graph, mode)  # type: ignore[arg-type]
     assert _times(net) == _times(nets[mode])  # same edges, bit-identical times
     np.testing.assert_array_equal(net.node_osm_id, nets[mode].node_osm_id)
     np.testing.assert_array_equal(net.x, nets[mode].x)
@@ -433,18 +434,18 @@ def test_osmnx_settings_are_restored_and_required() -> None:
     import osmnx as ox
 
     before = (list(ox.settings.useful_tags_way), ox.settings.all_oneway)
-    with nw.osmnx_settings():
+    with oi.osmnx_settings():
         assert ox.settings.all_oneway is True
         assert "oneway:bicycle" in ox.settings.useful_tags_way
     assert (list(ox.settings.useful_tags_way), ox.settings.all_oneway) == before
     plain = ox.graph_from_xml(GRID, simplify=False, retain_all=True)
     with pytest.raises(NetworkBuildError, match="osmnx_settings"):
-        nw.network_from_osmnx(plain, "walk")
+        oi.network_from_osmnx(plain, "walk")
 
 
 def test_to_networkx_agrees_with_scipy(nets: dict[str, StreetNetwork]) -> None:
     net = nets["drive"]
-    g = nw.to_networkx(net)
+    g = oi.to_networkx(net)
     assert (g.number_of_nodes(), g.number_of_edges()) == (net.n_nodes, net.n_edges)
     assert g.graph["crs"] == "EPSG:27700"
     node = g.nodes[0]
@@ -469,7 +470,7 @@ def test_network_from_polygon_uses_osmnx_offline(
 
     monkeypatch.setattr(ox, "graph_from_polygon", fake)
     x, y = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True).transform(-0.138, 51.531)
-    net = nw.network_from_polygon(shapely.Point(x, y).buffer(300.0), "cycle")
+    net = oi.network_from_polygon(shapely.Point(x, y).buffer(300.0), "cycle")
     assert _times(net) == _times(nets["cycle"])
     assert seen["simplify"] is False and seen["retain_all"] is True and seen["all_oneway"] is True
     assert "cycleway" in str(seen["custom_filter"]) and "motorway" not in str(seen["custom_filter"])
@@ -485,8 +486,19 @@ def test_network_from_place_download_failure(monkeypatch: pytest.MonkeyPatch) ->
 
     monkeypatch.setattr(ox, "graph_from_place", offline)
     with pytest.raises(DataSourceError, match=r"osmnx download of 'Nowhere' failed.*no route"):
-        nw.network_from_place("Nowhere", "walk")
+        oi.network_from_place("Nowhere", "walk")
     assert ox.settings.all_oneway is False  # settings restored after the failure
+
+
+def test_osmnx_functions_still_importable_from_networks() -> None:
+    from estatesplan.networks import to_networkx
+
+    assert to_networkx is oi.to_networkx
+    for name in oi.__all__:
+        assert getattr(nw, name) is getattr(oi, name)
+        assert name in nw.__all__
+    with pytest.raises(AttributeError, match="no attribute 'network_from_nowhere'"):
+        nw.network_from_nowhere  # noqa: B018
 
 
 def _modes_allowing(tmp_path: Path, tags: dict[str, str]) -> dict[str, str]:

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from scipy.sparse.csgraph import dijkstra
 
 from estatesplan import travel_times as tt
+from estatesplan._routing import route
 from estatesplan.errors import (
     ConfigError,
     CrsError,
@@ -126,7 +127,7 @@ def seconds64(net: StreetNetwork, o: Snapped, d: Snapped, *, chunk_size: int | N
     def sink(rows: np.ndarray, cols: np.ndarray, seconds: np.ndarray) -> None:
         out[np.ix_(rows, cols)] = np.where(seconds <= cutoff_s, seconds, np.inf)
 
-    tt._route(net, o, d, cutoff_s=cutoff_s, chunk_size=chunk_size, sink=sink, queue=queue)
+    route(net, o, d, cutoff_s=cutoff_s, chunk_size=chunk_size, sink=sink, queue=queue)
     return out
 
 
@@ -564,3 +565,103 @@ def test_import_compiles_nothing() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# --- preparing a network once; the public pieces of a matrix's record ------------------------
+
+
+def test_a_prepared_network_gives_the_same_matrices_bit_for_bit(grid: StreetNetwork) -> None:
+    import dataclasses
+
+    o = random_points(grid, 25, seed=11, prefix="o")
+    d = random_points(grid, 8, seed=12, prefix="d")
+    prepared = tt.PreparedNetwork.build(grid)
+    kw = {"origin_id": "id", "destination_id": "id", "cutoff_min": 3.0}
+    first = tt.matrix_from_network(grid, o, d, **kw)  # type: ignore[arg-type]
+    for a, b in ((o, d), (d, o)):  # searched backwards, then forwards: both directions reused
+        fresh = tt.matrix_from_network(grid, a, b, **kw)  # type: ignore[arg-type]
+        again = tt.matrix_from_network(grid, a, b, prepared=prepared, **kw)  # type: ignore[arg-type]
+        np.testing.assert_array_equal(again.minutes, fresh.minutes)
+        assert again.metadata["digest"] == fresh.metadata["digest"]
+        assert again.metadata["search"]["prepare_s"] == 0.0 < fresh.metadata["search"]["prepare_s"]
+    assert prepared.csr(reverse=True) is prepared.csr(reverse=True)  # built once, then kept
+    # A copy of the network with the same arrays is the same network.
+    copy = dataclasses.replace(grid, x=grid.x.copy())
+    same = tt.matrix_from_network(copy, o, d, prepared=prepared, **kw)  # type: ignore[arg-type]
+    np.testing.assert_array_equal(same.minutes, first.minutes)
+
+
+def test_a_network_prepared_from_another_network_is_refused(grid: StreetNetwork) -> None:
+    import dataclasses
+
+    other = dataclasses.replace(grid, edge_time_s=grid.edge_time_s * 2.0)
+    prepared = tt.PreparedNetwork.build(other)
+    o, d = random_points(grid, 2, seed=1, prefix="o"), random_points(grid, 2, seed=2, prefix="d")
+    with pytest.raises(ConfigError, match="prepared= was built from another network"):
+        tt.matrix_from_network(grid, o, d, origin_id="id", destination_id="id", cutoff_min=3.0,
+                               prepared=prepared)  # fmt: skip
+
+
+def test_preparing_a_network_without_edges_fails() -> None:
+    with pytest.raises(NetworkBuildError, match="no edges"):
+        tt.PreparedNetwork.build(make_net({"A": (0, 0)}, []))
+
+
+def test_point_ids_are_strings_and_need_a_value() -> None:
+    layer = pd.DataFrame({"code": [3, 1, 2]})
+    assert tt.point_ids(layer, "code", what="sites").tolist() == ["3", "1", "2"]
+    layer.loc[1, "code"] = None
+    with pytest.raises(DataContractError, match="sites: 1 rows have no 'code'"):
+        tt.point_ids(layer, "code", what="sites")
+    mixed = pd.DataFrame({"code": [1, "1"]}, dtype=object)  # distinct values, one id as text
+    with pytest.raises(DuplicateIdError, match="repeated: 1"):
+        tt.point_ids(mixed, "code")
+
+
+def test_matrix_digest_is_recomputable_from_the_public_pieces(hand_net: StreetNetwork) -> None:
+    from estatesplan.snapping import points_xy
+
+    o, d = points([(50, 20), (80, 10)], "o"), points([(150, -40)], "d")
+    m = run(hand_net, o, d)
+    o_ids, d_ids = tt.point_ids(o, "id"), tt.point_ids(d, "id")
+    o_xy, d_xy = points_xy(o, CRS), points_xy(d, CRS)
+    settings = m.metadata["settings"]
+    assert tt.matrix_digest(hand_net, o_ids, o_xy, d_ids, d_xy, settings) == m.metadata["digest"]
+    prepared = tt.PreparedNetwork.build(hand_net)
+    assert tt.matrix_digest(prepared, o_ids, o_xy, d_ids, d_xy, settings) == m.metadata["digest"]
+    changed = {**settings, "cutoff_min": 30.0}
+    assert tt.matrix_digest(hand_net, o_ids, o_xy, d_ids, d_xy, changed) != m.metadata["digest"]
+    assert (
+        tt.matrix_digest(hand_net, o_ids, o_xy + 1.0, d_ids, d_xy, settings) != m.metadata["digest"]
+    )
+
+
+def test_flagged_points_message_wording() -> None:
+    assert tt.flagged_points_message("walk", [], [], max_snap_m=500) is None
+    msg = tt.flagged_points_message("walk", ["z1", "z2"], [], max_snap_m=250, furthest_m=1234.4)
+    assert msg == (
+        "2 origins (z1, z2) are further than 250 m from the walk network (furthest 1,234 m); "
+        "their times are NaN. Check their location and CRS, raise max_snap_m, or use an "
+        "extract that reaches them"
+    )
+    unknown = tt.flagged_points_message("drive", [], ["a"], max_snap_m=None)
+    assert unknown is not None
+    assert unknown.startswith(
+        "1 destinations (a) are further than the snapping distance from the drive network;"
+    )
+
+
+def test_a_matrix_read_back_warns_as_the_fresh_one(hand_net: StreetNetwork, tmp_path: Path) -> None:
+    o = points([(50, 20), (500, 500)], "o")
+    d = points([(150, -40)], "d")
+    with pytest.warns(DataQualityWarning) as fresh:
+        m = run(hand_net, o, d, max_snap_m=300)
+    quiet = run(hand_net, o, d, max_snap_m=300, warn=False)  # no warning: recorded only
+    assert quiet.metadata["flagged_origins"] == ["o1"]
+    assert quiet.metadata["furthest_snap_m"] == m.metadata["furthest_snap_m"]
+    back = tt.TravelTimeMatrix.load(m.save(tmp_path / "m.parquet"))
+    with pytest.warns(DataQualityWarning) as again:
+        tt.warn_flagged_points(back)
+    assert len(fresh) == len(again) == 1
+    assert str(again[0].message) == str(fresh[0].message)
+    assert "(furthest 500 m)" in str(fresh[0].message)  # (500, 500) to the node D at (200, 100)
