@@ -78,6 +78,8 @@ def _summary(study: Study, out: Path | None) -> None:
         f"{len(study.neighbourhoods)} neighbourhoods"
     )
     print(line)
+    if study.access is not None and (headline := study.access.headline()):
+        print(headline)
     if out is not None:
         print(f"outputs written to {out}")
 

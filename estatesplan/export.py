@@ -332,6 +332,9 @@ def write_study(study: Study, out_dir: str | os.PathLike[str]) -> dict[str, Path
         for fname in written:
             (staging / fname).replace(out / fname)
             final[fname] = out / fname
+        for stale in _stale_outputs(out, set(written)):
+            stale.unlink()
+            logger.info("removed %s: not produced by this run", stale.name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     logger.info("wrote %d files to %s", len(final), out)
@@ -389,7 +392,10 @@ def zone_access_columns(zones: pd.DataFrame, table: pd.DataFrame) -> pd.DataFram
 
 def _access_files(study: Study) -> dict[str, str]:
     assert study.access is not None
-    files = {f"{name}.csv": what for name, what in ACCESS_TABLES.items()}
+    tables = study.access.tables()
+    files = {
+        f"{name}.csv": what for name, what in ACCESS_TABLES.items() if not tables[name].empty
+    }
     for mode in study.access.inter_site:
         files[f"inter_site_{mode}.parquet"] = f"{mode} travel times between staff sites"
     for name in study.access.surfaces:
@@ -401,6 +407,8 @@ def _write_access(study: Study, staging: Path) -> dict[str, Path]:
     assert study.access is not None
     written: dict[str, Path] = {}
     for name, table in study.access.tables().items():
+        if table.empty:  # e.g. no staff-origins file: no staff_commute.csv
+            continue
         written[f"{name}.csv"] = to_csv(_flag(table, study.synthetic), staging / f"{name}.csv")
     for mode, matrix in study.access.inter_site.items():
         written[f"inter_site_{mode}.parquet"] = matrix.save(staging / f"inter_site_{mode}.parquet")
@@ -430,6 +438,24 @@ def _read_access(folder: Path, manifest: dict[str, Any]) -> AccessResults | None
     return AccessResults.from_tables(
         tables, inter_site=inter_site, surfaces=surfaces, settings=manifest.get("access", {})
     )
+
+
+_OPTIONAL_OUTPUTS = (
+    *(f"{name}.csv" for name in ACCESS_TABLES),
+    "matrix_*.parquet",
+    "inter_site_*.parquet",
+    "surface_*.tif",
+)
+
+
+def _stale_outputs(out: Path, written: set[str]) -> list[Path]:
+    """Optional outputs of an earlier run that this run did not write (they would mislead)."""
+    return [
+        p
+        for pattern in _OPTIONAL_OUTPUTS
+        for p in sorted(out.glob(pattern))
+        if p.name not in written
+    ]
 
 
 def _flag(df: pd.DataFrame, synthetic: bool) -> pd.DataFrame:

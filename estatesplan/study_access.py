@@ -112,6 +112,39 @@ class AccessResults:
     surfaces: dict[str, Path] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
 
+    def headline(self) -> str:
+        """One line for the CLI: residents' access to the left-behind asset set and mode.
+
+        Returns
+        -------
+        str
+            E.g. "GP practices by walk: 87.5% of residents within 10 min, 100.0% within
+            20 min; 10 zones left behind (everyone)"; empty when there is nothing to say.
+        """
+        lb = self.settings.get("left_behind", {})
+        aset, mode = lb.get("asset_set"), lb.get("mode")
+        rows = self.cohorts
+        if rows.empty or aset is None:
+            return ""
+        row = rows[
+            (rows["cohort"] == "everyone") & (rows["mode"] == mode) & (rows["asset_set"] == aset)
+        ]
+        if row.empty:
+            return ""
+        r = row.iloc[0]
+        shares = [
+            f"{100 * r[col]:.1f}% within {col.removeprefix('share_within_')} min"
+            for col in rows.columns
+            if col.startswith("share_within_") and pd.notna(r[col])
+        ]
+        label = self.settings.get("asset_sets", {}).get(aset, {}).get("label", aset)
+        behind = self.left_behind
+        n = int((behind["cohort"] == "everyone").sum()) if not behind.empty else 0
+        return (
+            f"{label} by {mode}: " + ", ".join(shares) + f" of residents; "
+            f"{n} zones left behind (high need, poor access)"
+        )
+
     @classmethod
     def from_tables(
         cls,
@@ -420,9 +453,7 @@ def _ZONE_MEASURES(thresholds: tuple[float, ...]) -> list[str]:  # noqa: N802
     ]
 
 
-def _zone_frame(
-    sub: _FArr, supply: _FArr, demand: _FArr, settings: AccessConfig
-) -> pd.DataFrame:
+def _zone_frame(sub: _FArr, supply: _FArr, demand: _FArr, settings: AccessConfig) -> pd.DataFrame:
     """Zone measures to one asset set by one mode (sites with unknown supply left out of
     gravity and floating catchments). "All unreachable" is warned about once by the caller."""
     with warnings.catch_warnings():

@@ -218,6 +218,7 @@ def test_demo_pipeline_adds_access_for_every_cohort_and_mode(demo: Study) -> Non
     assert best["people"] == pytest.approx(demo.zones["population"].sum())
     assert 0.95 <= best["share_within_30"] <= 1.0
     assert not res.staff.empty and set(res.staff["mode"]) == {"walk", "cycle", "drive"}
+    assert res.staff_commute.empty  # no staff-origins file in the demo
     assert (res.staff["mean_min"].dropna() > 0).all()
     assert set(res.surfaces) == {f"surface_{m}_gp_practices" for m in ("walk", "cycle", "drive")}
 
@@ -232,8 +233,9 @@ def test_demo_access_exports_and_reads_back(demo: Study, tmp_path: Path) -> None
     assert "access_equity.csv" in manifest["files"]
     zones = gpd.read_file(tmp_path / "out" / "zones.geojson")
     assert "gp_practices_walk_nearest_min" in zones.columns
+    assert "staff_commute.csv" not in files  # empty tables are not written
     back = export.read_study(tmp_path / "out")
-    assert back.access is not None
+    assert back.access is not None and back.access.staff_commute.empty
     assert demo.access is not None
     pd.testing.assert_frame_equal(
         back.access.cohorts.reset_index(drop=True),
@@ -242,3 +244,53 @@ def test_demo_access_exports_and_reads_back(demo: Study, tmp_path: Path) -> None
     )
     cohorts = pd.read_csv(tmp_path / "out" / "access_cohorts.csv")
     assert cohorts["synthetic"].all()
+
+
+def test_population_raster_and_staff_origins_in_the_pipeline(tmp_path: Path) -> None:
+    """A config with a population raster (everyone = raster sums) and staff home counts."""
+    import rasterio
+    from affine import Affine
+
+    from estatesplan import demo
+
+    toml = demo.write_demo(tmp_path, seed=0)
+    zones = gpd.read_file(tmp_path / "zones.gpkg")
+    x0, y0, x1, y1 = zones.total_bounds
+    cell = 50.0
+    cols, rows = int((x1 - x0) // cell) + 2, int((y1 - y0) // cell) + 2
+    data = np.full((rows, cols), 2.0, dtype=np.float32)  # 2 people per 50 m cell
+    with rasterio.open(
+        tmp_path / "pop.tif", "w", driver="GTiff", width=cols, height=rows, count=1,
+        dtype="float32", crs="EPSG:27700", transform=Affine(cell, 0, x0 - cell, 0, -cell, y1 + cell),
+        nodata=-1.0,
+    ) as dst:  # fmt: skip
+        dst.write(data, 1)
+    ids = zones["zone_id"].astype(str).tolist()
+    pd.DataFrame({"zone_id": ids[:10], "staff": [3] * 10}).to_csv(tmp_path / "staff.csv", index=False)
+    text = toml.read_text().replace(
+        "[network]",
+        '[access]\npopulation_raster = "pop.tif"\nsurface_cell_m = 0\n'
+        '[access.staff]\norigins = "staff.csv"\n\n[network]',
+    )
+    toml.write_text(text)
+    study = pipeline.run_study(toml)
+    everyone = study.cohort_weights["everyone"].to_numpy()
+    # cells count by centre: each zone gets 2 × (cells whose centre is inside), so the total
+    # is about 2 people per 2,500 m², i.e. the zones' area / 1,250
+    assert everyone.sum() == pytest.approx(zones.geometry.area.sum() / 1250, rel=0.02)
+    assert (everyone % 2 == 0).all()
+    assert study.access is not None and study.access.surfaces == {}
+    commute = study.access.staff_commute
+    assert set(commute["mode"]) == {"walk", "cycle", "drive"}
+    assert (commute["staff"] == 30).all()
+    fca = study.access.zones
+    assert fca["fca_2sfca"].notna().any()
+
+
+def test_rewrite_removes_outputs_the_new_run_did_not_produce(demo: Study, tmp_path: Path) -> None:
+    export.write_study(demo, tmp_path / "out")
+    assert (tmp_path / "out" / "left_behind.csv").is_file()
+    export.write_study(_replace(demo, access=None, matrices={}), tmp_path / "out")
+    left = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert not [n for n in left if n.startswith(("access_", "left_behind", "matrix_", "surface_"))]
+    assert export.read_study(tmp_path / "out").access is None
