@@ -36,7 +36,7 @@ _FArr = npt.NDArray[np.float64]
 _BArr = npt.NDArray[np.bool_]
 
 
-def row_chunks(n_rows: int, n_cols: int, chunk_cells: int) -> Iterator[slice]:
+def row_chunks(n_rows: int, n_cols: int, *, chunk_cells: int) -> Iterator[slice]:
     """Yield row slices of about ``chunk_cells`` cells each (at least one row)."""
     step = max(1, chunk_cells // max(n_cols, 1))
     for start in range(0, n_rows, step):
@@ -48,7 +48,9 @@ def float_rows(minutes: npt.NDArray[np.floating], rows: slice) -> _FArr:
     return np.asarray(minutes[rows], dtype=np.float64)
 
 
-def check_matrix(minutes: npt.ArrayLike, what: str, chunk_cells: int) -> npt.NDArray[np.floating]:
+def check_matrix(
+    minutes: npt.ArrayLike, what: str, *, chunk_cells: int
+) -> npt.NDArray[np.floating]:
     """Check the matrix: 2-D, numeric, no negative times; warn when nothing is reachable.
 
     Scans the matrix in row chunks of about ``chunk_cells`` cells. The warning is
@@ -68,7 +70,7 @@ def check_matrix(minutes: npt.ArrayLike, what: str, chunk_cells: int) -> npt.NDA
         )
         raise DataContractError(msg)
     negative, reached = 0, 0
-    for rows in row_chunks(*m.shape, chunk_cells):
+    for rows in row_chunks(*m.shape, chunk_cells=chunk_cells):
         block = m[rows]
         negative += int(np.count_nonzero(block < 0))
         reached += int(np.count_nonzero(np.isfinite(block).any(axis=1)))

@@ -23,14 +23,25 @@ import logging
 import math
 import time
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Final, Literal
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from .errors import ConfigError, DataContractError, DataQualityWarning
+from ._access_checks import (
+    check_bands,
+    check_mask,
+    check_matrix,
+    check_number,
+    check_pair,
+    check_vector,
+    float_rows,
+    kept_pairs,
+    row_chunks,
+)
+from .errors import ConfigError, DataQualityWarning
 
 __all__ = [
     "CHUNK_CELLS",
@@ -68,121 +79,6 @@ _BArr = npt.NDArray[np.bool_]
 _Weigh = Callable[[_FArr], tuple[_FArr, _BArr]]
 
 
-# --- input checks -----------------------------------------------------------------------
-
-
-def _rows(n_rows: int, n_cols: int, chunk_cells: int | None = None) -> Iterator[slice]:
-    step = max(1, (chunk_cells or CHUNK_CELLS) // max(n_cols, 1))
-    for start in range(0, n_rows, step):
-        yield slice(start, min(start + step, n_rows))
-
-
-def _block(minutes: npt.NDArray[np.floating], rows: slice) -> _FArr:
-    """Rows of the matrix as float64 (a view of a float64 matrix: never written to)."""
-    return np.asarray(minutes[rows], dtype=np.float64)
-
-
-def _matrix(minutes: npt.ArrayLike, what: str) -> npt.NDArray[np.floating]:
-    """Check the matrix: 2-D, numeric, no negative times; warn when nothing is reachable."""
-    try:
-        m = np.asarray(minutes)
-        if not np.issubdtype(m.dtype, np.floating):
-            m = m.astype(np.float64)
-    except (TypeError, ValueError) as err:
-        msg = f"{what}: the travel-time matrix is not numeric ({err}); pass minutes as floats."
-        raise DataContractError(msg) from err
-    if m.ndim != 2:
-        msg = (
-            f"{what}: the travel-time matrix must be 2-D (zones × sites), got shape "
-            f"{m.shape}; pass TravelTimeMatrix.minutes."
-        )
-        raise DataContractError(msg)
-    negative, reached = 0, 0
-    for rows in _rows(*m.shape):
-        block = m[rows]
-        negative += int(np.count_nonzero(block < 0))
-        reached += int(np.count_nonzero(np.isfinite(block).any(axis=1)))
-    if negative:
-        msg = (
-            f"{what}: {negative} travel times are negative; times must be minutes >= 0 "
-            "(NaN for unreachable). Check how the matrix was built."
-        )
-        raise DataContractError(msg)
-    n_zones, n_sites = m.shape
-    if n_zones and not reached:
-        msg = (
-            f"{what}: all {n_zones} zones are unreachable: none reaches any of the "
-            f"{n_sites} sites (every travel time is NaN). Results are NaN or zero; check "
-            "the mode's cut-off and that the matrix belongs to these zones and sites."
-        )
-        warnings.warn(msg, DataQualityWarning, stacklevel=3)
-    elif reached < n_zones:
-        logger.debug("%s: %d of %d zones reach no site", what, n_zones - reached, n_zones)
-    return m
-
-
-def _vector(values: npt.ArrayLike, n: int, what: str, name: str, *, per: str) -> _FArr:
-    """A non-negative, finite float64 vector of length ``n`` (weights, demand, supply)."""
-    try:
-        v = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        msg = f"{what}: {name} is not numeric ({err}); pass one number per {per}."
-        raise DataContractError(msg) from err
-    if v.ndim != 1 or len(v) != n:
-        msg = (
-            f"{what}: {name} has shape {v.shape} but the matrix has {n} {per}s; pass one "
-            f"value per {per}, in the matrix's {per} order."
-        )
-        raise DataContractError(msg)
-    bad = {"NaN": np.isnan(v), "infinite": np.isinf(v), "negative": v < 0}
-    found = [f"{k} {kind}" for kind, flags in bad.items() if (k := int(flags.sum()))]
-    if found:
-        msg = (
-            f"{what}: {name} has {' and '.join(found)} values (of {n} {per}s); each must "
-            "be a finite number >= 0 (0 for none, not NaN)."
-        )
-        raise DataContractError(msg)
-    return v
-
-
-def _mask(columns: npt.ArrayLike | None, n_sites: int, what: str) -> _BArr | None:
-    if columns is None:
-        return None
-    mask = np.asarray(columns)
-    if mask.dtype != np.bool_ or mask.shape != (n_sites,):
-        msg = (
-            f"{what}: columns must be a boolean mask with one flag per site ({n_sites}), "
-            f"got dtype {mask.dtype} and shape {mask.shape}."
-        )
-        raise DataContractError(msg)
-    return mask
-
-
-def _number(value: float, what: str, name: str, *, low: float = 0.0, strict: bool = False) -> float:
-    x = float(value)
-    if not math.isfinite(x) or x < low or (strict and x == low):
-        sign = ">" if strict else ">="
-        msg = f"{what}: {name} = {value!r} must be a finite number {sign} {low:g}."
-        raise ConfigError(msg)
-    return x
-
-
-def _pair(
-    values: npt.ArrayLike, weights: npt.ArrayLike, what: str, *, times: bool
-) -> tuple[_FArr, _FArr]:
-    """Values (times: >= 0) and weights, one per zone."""
-    v = np.asarray(values, dtype=np.float64)
-    name = "times" if times else "values"
-    if v.ndim != 1:
-        msg = f"{what}: {name} must be 1-D (one per zone), got shape {v.shape}."
-        raise DataContractError(msg)
-    w = _vector(weights, len(v), what, "weights", per="zone")
-    if times and np.any(v < 0):
-        msg = f"{what}: {int(np.count_nonzero(v < 0))} times are negative; times must be >= 0."
-        raise DataContractError(msg)
-    return v, w
-
-
 # --- per zone ---------------------------------------------------------------------------
 
 
@@ -207,13 +103,13 @@ def nearest_minutes(minutes: npt.ArrayLike, *, columns: npt.ArrayLike | None = N
     array([ 7.,  3., nan])
     """
     t0 = time.perf_counter()
-    m = _matrix(minutes, "nearest_minutes")
-    mask = _mask(columns, m.shape[1], "nearest_minutes")
+    m = check_matrix(minutes, "nearest_minutes", chunk_cells=CHUNK_CELLS)
+    mask = check_mask(columns, m.shape[1], "nearest_minutes")
     out = np.full(m.shape[0], np.nan)
     if m.shape[1] == 0 or (mask is not None and not mask.any()):
         return out
-    for rows in _rows(*m.shape):
-        block = _block(m, rows)
+    for rows in row_chunks(*m.shape, chunk_cells=CHUNK_CELLS):
+        block = float_rows(m, rows)
         if mask is not None:
             block = block[:, mask]
         low = np.where(np.isnan(block), np.inf, block).min(axis=1)  # +inf stays inf
@@ -247,12 +143,12 @@ def count_within(
     >>> count_within([[12.0, 7.0], [10.0, 3.0], [float("nan")] * 2], 10)
     array([1, 2, 0])
     """
-    thr = _number(threshold_min, "count_within", "threshold_min")
-    m = _matrix(minutes, "count_within")
-    mask = _mask(columns, m.shape[1], "count_within")
+    thr = check_number(threshold_min, "count_within", "threshold_min")
+    m = check_matrix(minutes, "count_within", chunk_cells=CHUNK_CELLS)
+    mask = check_mask(columns, m.shape[1], "count_within")
     out = np.zeros(m.shape[0], dtype=np.int64)
-    for rows in _rows(*m.shape):
-        block = _block(m, rows)
+    for rows in row_chunks(*m.shape, chunk_cells=CHUNK_CELLS):
+        block = float_rows(m, rows)
         if mask is not None:
             block = block[:, mask]
         out[rows] = np.count_nonzero(block <= thr, axis=1)
@@ -288,8 +184,10 @@ def share_within(
     >>> share_within([5.0, 12.0, float("nan")], [100, 300, 100], [10, 15]).tolist()
     [0.2, 0.8]
     """
-    t, w = _pair(times, weights, "share_within", times=True)
-    thr = np.array([_number(x, "share_within", "threshold") for x in thresholds], dtype=np.float64)
+    t, w = check_pair(times, weights, "share_within", times=True)
+    thr = np.array(
+        [check_number(x, "share_within", "threshold") for x in thresholds], dtype=np.float64
+    )
     total = float(w.sum())
     reach = ~np.isnan(t)
     order = np.argsort(t[reach], kind="stable")
@@ -325,7 +223,7 @@ def s_curve(
     >>> s_curve([0.5, 2.0, float("nan")], [1, 2, 1]).share.tolist()
     [0.0, 0.25, 0.75]
     """
-    t, w = _pair(times, weights, "s_curve", times=True)
+    t, w = check_pair(times, weights, "s_curve", times=True)
     if minutes is None:
         finite = t[np.isfinite(t)]
         top = math.ceil(float(finite.max())) if finite.size else 0
@@ -334,12 +232,6 @@ def s_curve(
         grid = np.asarray(minutes, dtype=np.float64).ravel()
     shares = share_within(t, w, grid.tolist())
     return pd.DataFrame({"minute": grid, "share": shares.to_numpy()})
-
-
-def _kept(values: npt.ArrayLike, weights: npt.ArrayLike, what: str) -> tuple[_FArr, _FArr]:
-    v, w = _pair(values, weights, what, times=False)
-    keep = ~np.isnan(v) & (w > 0)
-    return v[keep], w[keep]
 
 
 def weighted_mean(values: npt.ArrayLike, weights: npt.ArrayLike) -> float:
@@ -362,7 +254,7 @@ def weighted_mean(values: npt.ArrayLike, weights: npt.ArrayLike) -> float:
     >>> weighted_mean([10.0, 20.0, float("nan")], [3, 1, 5])
     12.5
     """
-    v, w = _kept(values, weights, "weighted_mean")
+    v, w = kept_pairs(values, weights, "weighted_mean")
     return float(np.dot(w, v) / w.sum()) if v.size else math.nan
 
 
@@ -392,11 +284,11 @@ def weighted_quantile(values: npt.ArrayLike, weights: npt.ArrayLike, q: float) -
     >>> weighted_quantile([10.0, 20.0, 30.0], [1, 1, 2], 0.5)
     20.0
     """
-    qq = _number(q, "weighted_quantile", "q")
+    qq = check_number(q, "weighted_quantile", "q")
     if qq > 1:
         msg = f"weighted_quantile: q = {q!r} must be between 0 and 1."
         raise ConfigError(msg)
-    v, w = _kept(values, weights, "weighted_quantile")
+    v, w = kept_pairs(values, weights, "weighted_quantile")
     if not v.size:
         return math.nan
     order = np.argsort(v, kind="stable")
@@ -446,9 +338,9 @@ def decay_weights(
     if decay not in ("exponential", "power", "gaussian"):
         msg = f"{what}: decay = {decay!r} is unknown; use 'exponential', 'power' or 'gaussian'."
         raise ConfigError(msg)
-    b = _number(beta, what, "beta", strict=decay == "gaussian")
+    b = check_number(beta, what, "beta", strict=decay == "gaussian")
     t = np.asarray(minutes, dtype=np.float64)
-    floor = _number(min_minutes, what, "min_minutes", strict=True)
+    floor = check_number(min_minutes, what, "min_minutes", strict=True)
     with np.errstate(invalid="ignore"):  # 0 * inf when beta = 0: masked below
         if decay == "exponential":
             f = np.exp(-b * t)
@@ -496,13 +388,13 @@ def gravity(
     [2.3679]
     """
     t0 = time.perf_counter()
-    m = _matrix(minutes, "gravity")
-    s = _vector(supply, m.shape[1], "gravity", "supply", per="site")
-    cut = None if cutoff_min is None else _number(cutoff_min, "gravity", "cutoff_min")
+    m = check_matrix(minutes, "gravity", chunk_cells=CHUNK_CELLS)
+    s = check_vector(supply, m.shape[1], "gravity", "supply", per="site")
+    cut = None if cutoff_min is None else check_number(cutoff_min, "gravity", "cutoff_min")
     decay_weights(np.zeros(1), decay=decay, beta=beta, min_minutes=min_minutes)  # check options
     out = np.zeros(m.shape[0])
-    for rows in _rows(*m.shape):
-        block = _block(m, rows)
+    for rows in row_chunks(*m.shape, chunk_cells=CHUNK_CELLS):
+        block = float_rows(m, rows)
         f = decay_weights(block, decay=decay, beta=beta, min_minutes=min_minutes)
         out[rows] = (f if cut is None else np.where(block <= cut, f, 0.0)) @ s
     logger.info("gravity (%s, beta %g): %d zones × %d sites in %.3f s", decay, beta, *m.shape,
@@ -519,7 +411,7 @@ def _floating_catchment(
     """Two stages over row chunks; see :func:`two_stage_fca` for the definition."""
     t0 = time.perf_counter()
     n_zones, n_sites = m.shape
-    chunks = list(_rows(n_zones, n_sites))
+    chunks = list(row_chunks(n_zones, n_sites, chunk_cells=CHUNK_CELLS))
     keep = n_zones * n_sites <= KEEP_CELLS  # else recompute the weights in the second pass
     kept: list[_FArr] = []
 
@@ -527,7 +419,7 @@ def _floating_catchment(
     site_seen = np.zeros(n_sites, dtype=bool)
     zone_seen = np.zeros(n_zones, dtype=bool)
     for rows in chunks:
-        w, present = weigh(_block(m, rows))
+        w, present = weigh(float_rows(m, rows))
         if keep:
             kept.append(w)
         catch_demand += demand[rows] @ w
@@ -540,7 +432,7 @@ def _floating_catchment(
     infinite = np.isposinf(ratio)
     out = np.empty(n_zones)
     for k, rows in enumerate(chunks):
-        w = kept[k] if keep else weigh(_block(m, rows))[0]
+        w = kept[k] if keep else weigh(float_rows(m, rows))[0]
         out[rows] = w @ finite
         if infinite.any():
             out[rows][(w[:, infinite] > 0).any(axis=1)] = np.inf
@@ -609,36 +501,16 @@ def two_stage_fca(
     array([0.01667, 0.00667])
     """
     what = "two_stage_fca"
-    m = _matrix(minutes, what)
-    d = _vector(demand, m.shape[0], what, "demand", per="zone")
-    s = _vector(supply, m.shape[1], what, "supply", per="site")
-    limit = _number(catchment_min, what, "catchment_min", strict=True)
+    m = check_matrix(minutes, what, chunk_cells=CHUNK_CELLS)
+    d = check_vector(demand, m.shape[0], what, "demand", per="zone")
+    s = check_vector(supply, m.shape[1], what, "supply", per="site")
+    limit = check_number(catchment_min, what, "catchment_min", strict=True)
 
     def weigh(block: _FArr) -> tuple[_FArr, _BArr]:
         inside = block <= limit if inclusive else block < limit
         return inside.astype(np.float64), inside
 
     return _floating_catchment(m, d, s, weigh, what)
-
-
-def _bands(bands: Sequence[tuple[float, float]], what: str) -> tuple[_FArr, _FArr]:
-    pairs = sorted((float(e), float(w)) for e, w in bands)
-    edges = np.array([e for e, _ in pairs])
-    weights = np.array([w for _, w in pairs])
-    ok = (
-        len(pairs) > 0
-        and np.isfinite(edges).all()
-        and np.isfinite(weights).all()
-        and (weights >= 0).all()
-        and (np.diff(edges) > 0).all()
-    )
-    if not ok:
-        msg = (
-            f"{what}: bands = {list(bands)!r} must be (upper edge in minutes, weight) pairs "
-            "with distinct finite edges and weights >= 0, e.g. ((10, 1.0), (20, 0.68), (30, 0.22))."
-        )
-        raise ConfigError(msg)
-    return edges, weights
 
 
 def enhanced_two_stage_fca(
@@ -692,12 +564,12 @@ def enhanced_two_stage_fca(
     array([0.01576, 0.00847])
     """
     what = "enhanced_two_stage_fca"
-    m = _matrix(minutes, what)
-    d = _vector(demand, m.shape[0], what, "demand", per="zone")
-    s = _vector(supply, m.shape[1], what, "supply", per="site")
-    edges, band_w = _bands(bands, what)
-    limit = None if catchment_min is None else _number(catchment_min, what, "catchment_min",
-                                                       strict=True)  # fmt: skip
+    m = check_matrix(minutes, what, chunk_cells=CHUNK_CELLS)
+    d = check_vector(demand, m.shape[0], what, "demand", per="zone")
+    s = check_vector(supply, m.shape[1], what, "supply", per="site")
+    edges, band_w = check_bands(bands, what)
+    limit = None if catchment_min is None else check_number(catchment_min, what, "catchment_min",
+                                                            strict=True)  # fmt: skip
 
     def weigh(block: _FArr) -> tuple[_FArr, _BArr]:
         present = block < (math.inf if limit is None else limit)  # False for NaN and inf
