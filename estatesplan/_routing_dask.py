@@ -1,7 +1,8 @@
-"""A per-worker cache of prepared networks for :func:`estatesplan.distributed.matrix_dask`.
+"""What runs on the Dask workers for :func:`estatesplan.distributed.matrix_dask`.
 
-This module imports Dask's ``distributed``; only :mod:`estatesplan.distributed`
-loads it, once a cluster is in use.
+:func:`run_chunk` computes one chunk; :class:`PreparedCache` keeps each worker's
+prepared network for the call. This module imports Dask's ``distributed``; only
+:mod:`estatesplan.distributed` loads it, once a cluster is in use.
 
 For each call, ``matrix_dask`` registers one :class:`PreparedCache` worker plugin
 under a name unique to the call and removes it when the call ends. Every worker
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from distributed import get_worker
@@ -29,9 +31,12 @@ from distributed.diagnostics.plugin import WorkerPlugin
 from ._routing import PreparedNetwork
 
 if TYPE_CHECKING:
-    from .graph import StreetNetwork
+    import geopandas as gpd
 
-__all__ = ["PreparedCache", "cache_stats", "prepared_on_worker"]
+    from .graph import StreetNetwork
+    from .travel_times import TravelTimeMatrix
+
+__all__ = ["PreparedCache", "cache_stats", "prepared_on_worker", "run_chunk"]
 
 
 class PreparedCache(WorkerPlugin):
@@ -141,3 +146,72 @@ def cache_stats(name: str, dask_worker: Any = None) -> tuple[int, float]:
     if not isinstance(plugin, PreparedCache):
         return 0, 0.0
     return plugin.builds, plugin.build_s
+
+
+def _set_numba_threads(threads: int | None) -> None:
+    """Limit numba's threads for compiled kernels started from this thread."""
+    try:
+        import numba
+    except ImportError:  # the compute function does not use numba
+        return
+    cap = int(getattr(numba.config, "NUMBA_NUM_THREADS", 1))
+    if threads is None:
+        try:
+            per_worker = int(get_worker().state.nthreads)
+        except (ValueError, AttributeError):  # not on a Dask worker
+            per_worker = 1
+        threads = max(1, cap // max(per_worker, 1))
+    numba.set_num_threads(max(1, min(int(threads), cap)))
+
+
+def run_chunk(
+    compute: Callable[..., TravelTimeMatrix] | None,
+    net: StreetNetwork,
+    origins: gpd.GeoDataFrame,
+    destinations: gpd.GeoDataFrame,
+    kwargs: dict[str, Any],
+    threads: int | None,
+    cache: tuple[str, str] | None,
+) -> TravelTimeMatrix:
+    """Compute one chunk on a worker (module-level so that workers can import it).
+
+    Parameters
+    ----------
+    compute
+        The chunk function, or ``None`` for the default (see Notes).
+    net
+        The worker's copy of the network.
+    origins, destinations
+        The chunk's layers.
+    kwargs
+        Keyword arguments for the chunk function.
+    threads
+        Threads for the compiled search (``None``: the machine's cores divided by
+        the worker's threads).
+    cache
+        The call's cache plugin name and the network's fingerprint.
+
+    Returns
+    -------
+    TravelTimeMatrix
+        The chunk's matrix.
+
+    Notes
+    -----
+    ``compute=None`` runs ``matrix_from_network`` on the network prepared once per
+    worker (``cache``: the call's plugin name and the network's fingerprint), without
+    the flagged-point warning: :func:`matrix_dask` gives it once for the whole matrix.
+    """
+    _set_numba_threads(threads)
+    if compute is not None:
+        return compute(net, origins, destinations, **kwargs)
+    from .travel_times import matrix_from_network
+
+    t0 = time.perf_counter()
+    prepared = prepared_on_worker(net, *cache) if cache is not None else PreparedNetwork.build(net)
+    wait_s = time.perf_counter() - t0
+    out = matrix_from_network(net, origins, destinations, prepared=prepared, warn=False, **kwargs)
+    # Time this chunk spent getting the prepared network (building it, or waiting for
+    # another chunk to): summed over the chunks as the call's preparation seconds.
+    out.metadata["search"]["prepare_s"] = round(wait_s, 4)
+    return out

@@ -86,55 +86,6 @@ def _import_distributed() -> Any:
     return distributed
 
 
-def _set_numba_threads(threads: int | None) -> None:
-    """Limit numba's threads for compiled kernels started from this thread."""
-    try:
-        import numba
-    except ImportError:  # the compute function does not use numba
-        return
-    cap = int(getattr(numba.config, "NUMBA_NUM_THREADS", 1))
-    if threads is None:
-        try:
-            from distributed import get_worker
-
-            per_worker = int(get_worker().state.nthreads)
-        except (ImportError, ValueError, AttributeError):  # not on a Dask worker
-            per_worker = 1
-        threads = max(1, cap // max(per_worker, 1))
-    numba.set_num_threads(max(1, min(int(threads), cap)))
-
-
-def _run_chunk(
-    compute: Callable[..., TravelTimeMatrix] | None,
-    net: StreetNetwork,
-    origins: gpd.GeoDataFrame,
-    destinations: gpd.GeoDataFrame,
-    kwargs: dict[str, Any],
-    threads: int | None,
-    cache: tuple[str, str] | None,
-) -> TravelTimeMatrix:
-    """Compute one chunk on a worker (module-level so that workers can import it).
-
-    ``compute=None`` runs ``matrix_from_network`` on the network prepared once per
-    worker (``cache``: the call's plugin name and the network's fingerprint), without
-    the flagged-point warning: :func:`matrix_dask` gives it once for the whole matrix.
-    """
-    _set_numba_threads(threads)
-    if compute is not None:
-        return compute(net, origins, destinations, **kwargs)
-    from ._routing_dask import prepared_on_worker
-    from .travel_times import PreparedNetwork, matrix_from_network
-
-    t0 = time.perf_counter()
-    prepared = prepared_on_worker(net, *cache) if cache is not None else PreparedNetwork.build(net)
-    wait_s = time.perf_counter() - t0
-    out = matrix_from_network(net, origins, destinations, prepared=prepared, warn=False, **kwargs)
-    # Time this chunk spent getting the prepared network (building it, or waiting for
-    # another chunk to): summed over the chunks as the call's preparation seconds.
-    out.metadata["search"]["prepare_s"] = round(wait_s, 4)
-    return out
-
-
 def _numba_threads_safe() -> bool:
     """Whether numba's parallel kernels may run from several threads at once.
 
@@ -294,7 +245,7 @@ def matrix_dask(
         *its* chunk, so chunking the smaller side searches no more than one
         process would, while chunking the larger side repeats the other side's
         searches in every chunk (33,755 LSOAs × 7,000 practices: 7,000 searches
-        chunked by practice, 33,755 by LSOA; measured 5× apart in
+        chunked by practice, 33,755 by LSOA; measured 4–12× apart in
         ``benchmarks/bench_dask.py``).
     threads_per_task
         Threads for the compiled search inside each task. ``None``: the worker
@@ -398,9 +349,9 @@ def matrix_dask(
         whole_f = cl.scatter(whole, broadcast=True, hash=False)
         t_scatter = time.perf_counter() - t_scatter
         cache: tuple[str, str] | None = None
-        if compute is None:
-            from ._routing_dask import PreparedCache
+        from ._routing_dask import PreparedCache, run_chunk
 
+        if compute is None:
             cl.register_plugin(PreparedCache(cache_name), name=cache_name)
             cache = (cache_name, fingerprint)
         try:
@@ -409,7 +360,7 @@ def matrix_dask(
                 part = chunked.iloc[a:b]
                 o, d = (part, whole_f) if axis == 0 else (whole_f, part)
                 chunk = cl.submit(
-                    _run_chunk, compute, net_f, o, d, kwargs, threads_per_task, cache,
+                    run_chunk, compute, net_f, o, d, kwargs, threads_per_task, cache,
                     key=f"estatesplan-matrix-{token}-{k}", pure=False,
                 )  # fmt: skip
                 futures.append(chunk)
