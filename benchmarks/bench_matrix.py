@@ -54,6 +54,7 @@ from scipy.sparse.csgraph import dijkstra
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from estatesplan import _routing  # noqa: E402
 from estatesplan import travel_times as tt  # noqa: E402
 from estatesplan.graph import StreetNetwork  # noqa: E402
 from estatesplan.snapping import SegmentIndex, Snapped  # noqa: E402
@@ -174,7 +175,7 @@ def run_estatesplan(case: Case, no: int, nd: int, g: dict[str, Any]) -> Result:
     def sink(rows: np.ndarray, cols: np.ndarray, block: np.ndarray) -> None:
         sec[np.ix_(rows, cols)] = block
 
-    tt._route(case.net, o, d, cutoff_s=case.cutoff_min * 60.0, chunk_size=None, sink=sink)
+    _routing.route(case.net, o, d, cutoff_s=case.cutoff_min * 60.0, chunk_size=None, sink=sink)
     minutes = _cut(sec, case.cutoff_min)
     assert np.array_equal(minutes.astype(np.float32), m.minutes, equal_nan=True)
     return (

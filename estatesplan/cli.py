@@ -147,6 +147,7 @@ def _cmd_matrix(args: argparse.Namespace) -> int:
     matrix = matrix_from_files(
         args.osm, args.origins, args.destinations, mode=args.mode, cutoff_min=args.cutoff,
         origin_id=args.origin_id, destination_id=args.destination_id, max_snap_m=args.max_snap_m,
+        crs=args.crs,
     )  # fmt: skip
     matrix.save(args.out)
     n_o, n_d = matrix.minutes.shape
@@ -205,6 +206,11 @@ def _parser() -> argparse.ArgumentParser:
         type=float,
         default=500.0,
         help="flag points further than this from a street (default 500 m)",
+    )
+    m.add_argument(
+        "--crs",
+        default=None,
+        help="projected CRS to route in (default: EPSG:27700 in Great Britain, else local UTM)",
     )
     m.add_argument(
         "--out", required=True, help="output Parquet: origin_id, destination_id, minutes"

@@ -94,6 +94,24 @@ def test_cli_matrix_bad_cutoff(
     assert not (tmp_path / "x.parquet").exists()
 
 
+def test_cli_matrix_crs_option(demo_toml: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = demo_toml.parent
+    base = [
+        "-q", "matrix", "--osm", str(folder / "streets.osm.pbf"), "--origins", str(folder / "zones.gpkg"),
+        "--destinations", str(folder / "assets.gpkg"), "--mode", "walk", "--cutoff", "15",
+        "--origin-id", "zone_id", "--destination-id", "asset_id",
+    ]  # fmt: skip
+    assert cli.main([*base, "--out", str(tmp_path / "a.parquet")]) == 0
+    assert cli.main([*base, "--crs", "EPSG:27700", "--out", str(tmp_path / "b.parquet")]) == 0
+    a, b = pd.read_parquet(tmp_path / "a.parquet"), pd.read_parquet(tmp_path / "b.parquet")
+    pd.testing.assert_frame_equal(a, b)  # the demo is in Great Britain: 27700 is the default
+    capsys.readouterr()
+    code = cli.main([*base, "--crs", "EPSG:4326", "--out", str(tmp_path / "c.parquet")])
+    assert code == 2
+    assert "EPSG:4326" in capsys.readouterr().err
+    assert not (tmp_path / "c.parquet").exists()
+
+
 def test_missing_network_in_config_is_an_error(demo_toml: Path) -> None:
     from estatesplan.config import load_config
     from estatesplan.matrices import study_matrices
