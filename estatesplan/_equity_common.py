@@ -52,8 +52,8 @@ def fmt_amount(x: float) -> str:
 
 
 def log_done(log: logging.Logger, what: str, n: int, t0: float) -> None:
-    """Log one INFO line: what was done over how many zones, and the time since ``t0``."""
-    log.info("%s over %d zones in %.3f s", what, n, time.perf_counter() - t0)
+    """Log one DEBUG line (the calling stage logs at INFO): what was done, zones, time."""
+    log.debug("%s over %d zones in %.3f s", what, n, time.perf_counter() - t0)
 
 
 def to_float(x: ArrayLike, name: str) -> FloatArray:

@@ -114,7 +114,7 @@ def nearest_minutes(minutes: npt.ArrayLike, *, columns: npt.ArrayLike | None = N
             block = block[:, mask]
         low = np.where(np.isnan(block), np.inf, block).min(axis=1)  # +inf stays inf
         out[rows] = np.where(np.isinf(low), np.nan, low)
-    logger.info("nearest site: %d zones, %d reach none, in %.3f s", len(out),
+    logger.debug("nearest site: %d zones, %d reach none, in %.3f s", len(out),
                 int(np.isnan(out).sum()), time.perf_counter() - t0)  # fmt: skip
     return out
 
@@ -397,7 +397,7 @@ def gravity(
         block = float_rows(m, rows)
         f = decay_weights(block, decay=decay, beta=beta, min_minutes=min_minutes)
         out[rows] = (f if cut is None else np.where(block <= cut, f, 0.0)) @ s
-    logger.info("gravity (%s, beta %g): %d zones × %d sites in %.3f s", decay, beta, *m.shape,
+    logger.debug("gravity (%s, beta %g): %d zones × %d sites in %.3f s", decay, beta, *m.shape,
                 time.perf_counter() - t0)  # fmt: skip
     return out
 
@@ -445,7 +445,7 @@ def _floating_catchment(
             "access, as in PySAL access. Weighted summaries leave zero-weight zones out."
         )
         warnings.warn(msg, DataQualityWarning, stacklevel=3)
-    logger.info("%s: %d zones × %d sites, %d zones with no site in the catchment, in %.3f s",
+    logger.debug("%s: %d zones × %d sites, %d zones with no site in the catchment, in %.3f s",
                 what, n_zones, n_sites, int((~zone_seen).sum()), time.perf_counter() - t0)  # fmt: skip
     return out
 

@@ -80,6 +80,8 @@ def _summary(study: Study, out: Path | None) -> None:
     print(line)
     if study.access is not None and (headline := study.access.headline()):
         print(headline)
+    if study.carbon is not None and (headline := study.carbon.headline()):
+        print(headline)
     if out is not None:
         print(f"outputs written to {out}")
 

@@ -22,6 +22,8 @@ from pyproj.exceptions import CRSError
 
 from . import cohorts as _cohorts
 from ._config_access import AccessConfig, AssetSetConfig, StaffConfig, read_access
+from ._config_carbon import CarbonConfig, CostsConfig, read_carbon, read_costs
+from ._config_colocation import ColocationConfig, OptimiseConfig, PlannerOption, read_colocation
 from .contracts import ANALYSIS_CRS
 from .errors import ConfigError
 
@@ -31,8 +33,13 @@ __all__ = [
     "AssetFileConfig",
     "AssetSetConfig",
     "AssetsConfig",
+    "CarbonConfig",
+    "ColocationConfig",
+    "CostsConfig",
     "NeighbourhoodsConfig",
     "NetworkConfig",
+    "OptimiseConfig",
+    "PlannerOption",
     "StaffConfig",
     "StudyConfig",
     "TransitConfig",
@@ -266,7 +273,7 @@ class StudyConfig:
         Analysis CRS (projected; default EPSG:27700).
     synthetic
         True for generated demo data; every view and export then says so.
-    area, zones, assets, neighbourhoods, access, network, transit
+    area, zones, assets, neighbourhoods, access, network, transit, colocation, carbon, costs
         Section settings.
     cohorts
         Cohorts declared in the config (name → expression over zone columns). They
@@ -288,6 +295,9 @@ class StudyConfig:
     access: AccessConfig = field(default_factory=AccessConfig)
     network: NetworkConfig = field(default_factory=NetworkConfig)
     transit: TransitConfig = field(default_factory=TransitConfig)
+    colocation: ColocationConfig = field(default_factory=ColocationConfig)
+    carbon: CarbonConfig = field(default_factory=CarbonConfig)
+    costs: CostsConfig = field(default_factory=CostsConfig)
     path: Path | None = None
 
     def digest(self) -> str:
@@ -422,6 +432,9 @@ _SECTIONS = {
     "access",
     "network",
     "transit",
+    "colocation",
+    "carbon",
+    "costs",
 }
 
 
@@ -657,6 +670,15 @@ def load_config(path: str | os.PathLike[str]) -> StudyConfig:
     nbh = _read_neighbourhoods(r, data)
     cohorts = _read_cohorts(r, data)
     access = read_access(r, data)
+    colocation = read_colocation(r, data)
+    carbon = read_carbon(r, data)
+    costs = read_costs(r, data)
+    if carbon.visits_set not in access.all_asset_sets():
+        r.problems.append(f"[carbon] visits_set {carbon.visits_set!r} is not a defined asset set")
+    if colocation.service_set not in access.all_asset_sets():
+        r.problems.append(
+            f"[colocation] service_set {colocation.service_set!r} is not a defined asset set"
+        )
     net = r.table(data, "network")
     r.unknown(
         "network",
@@ -694,5 +716,8 @@ def load_config(path: str | os.PathLike[str]) -> StudyConfig:
         access=access,
         network=network,
         transit=transit,
+        colocation=colocation,
+        carbon=carbon,
+        costs=costs,
         path=p.resolve(),
     )

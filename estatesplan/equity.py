@@ -420,5 +420,5 @@ def equity_table(
             }
         )
     out = pd.DataFrame(rows, index=pd.Index([r["key"] for r in rows], name="key"))
-    logger.info("equity table of %d indicators in %.3f s", len(out), time.perf_counter() - t0)
+    logger.debug("equity table of %d indicators in %.3f s", len(out), time.perf_counter() - t0)
     return out.drop(columns="key") if rows else out

@@ -33,6 +33,7 @@ from .study import SourceRecord, Study
 
 if TYPE_CHECKING:
     from .study_access import AccessResults
+    from .study_carbon import CarbonResults
 
 __all__ = [
     "SYNTHETIC_NOTICE",
@@ -253,6 +254,7 @@ def _manifest(study: Study) -> dict[str, Any]:
         },
         "cohorts": study.cohorts,
         "access": study.access.settings if study.access is not None else None,
+        "carbon": study.carbon.settings if study.carbon is not None else None,
         "sources": [asdict(s) for s in study.sources],
         "files": {
             "assets.geojson": "assets, EPSG:4326 (RFC 7946)",
@@ -262,6 +264,15 @@ def _manifest(study: Study) -> dict[str, Any]:
             "assets.csv": "asset register without geometry",
             "zones.csv": "zones with cohort counts, without geometry",
             **(_access_files(study) if study.access is not None else {}),
+            **(
+                {
+                    f"{n}.csv": w
+                    for n, w in CARBON_TABLES.items()
+                    if not study.carbon.tables()[n].empty
+                }
+                if study.carbon is not None
+                else {}
+            ),
             **{
                 f"matrix_{mode}.parquet": (
                     f"{mode} travel times, zones × assets, minutes (long table: origin_id, "
@@ -299,8 +310,11 @@ def write_study(study: Study, out_dir: str | os.PathLike[str]) -> dict[str, Path
     zones = study.zones.join(study.cohort_weights.add_prefix("cohort_"))
     if study.access is not None:
         zones = zones.join(zone_access_columns(study.zones, study.access.zones))
+    assets = study.assets
+    if study.carbon is not None and not study.carbon.assets.empty:
+        assets = assets.join(asset_carbon_columns(study.assets, study.carbon.assets))
     layers: dict[str, gpd.GeoDataFrame] = {
-        "assets": study.assets,
+        "assets": assets,
         "zones": zones,
         "neighbourhoods": study.neighbourhoods,
     }
@@ -316,7 +330,7 @@ def write_study(study: Study, out_dir: str | os.PathLike[str]) -> dict[str, Path
         if study.area is not None:
             gpkg_layers["area"] = study.area
         written[GPKG] = to_gpkg(gpkg_layers, staging / GPKG, synthetic=study.synthetic)
-        written["assets.csv"] = to_csv(_flag(study.assets, study.synthetic), staging / "assets.csv")
+        written["assets.csv"] = to_csv(_flag(assets, study.synthetic), staging / "assets.csv")
         written["zones.csv"] = to_csv(_flag(zones, study.synthetic), staging / "zones.csv")
         for mode, matrix in study.matrices.items():
             name = f"matrix_{mode}.parquet"
@@ -324,6 +338,12 @@ def write_study(study: Study, out_dir: str | os.PathLike[str]) -> dict[str, Path
             written[name] = staging / name
         if study.access is not None:
             written.update(_write_access(study, staging))
+        if study.carbon is not None:
+            for name, table in study.carbon.tables().items():
+                if not table.empty:
+                    written[f"{name}.csv"] = to_csv(
+                        _flag(table, study.synthetic), staging / f"{name}.csv"
+                    )
         manifest = json.dumps(_manifest(study), indent=2, default=str, allow_nan=False)
         (staging / MANIFEST).write_text(manifest, encoding="utf-8")
         written[MANIFEST] = staging / MANIFEST
@@ -393,9 +413,7 @@ def zone_access_columns(zones: pd.DataFrame, table: pd.DataFrame) -> pd.DataFram
 def _access_files(study: Study) -> dict[str, str]:
     assert study.access is not None
     tables = study.access.tables()
-    files = {
-        f"{name}.csv": what for name, what in ACCESS_TABLES.items() if not tables[name].empty
-    }
+    files = {f"{name}.csv": what for name, what in ACCESS_TABLES.items() if not tables[name].empty}
     for mode in study.access.inter_site:
         files[f"inter_site_{mode}.parquet"] = f"{mode} travel times between staff sites"
     for name in study.access.surfaces:
@@ -440,8 +458,47 @@ def _read_access(folder: Path, manifest: dict[str, Any]) -> AccessResults | None
     )
 
 
+CARBON_TABLES: dict[str, str] = {
+    "carbon_assets": "operational emissions per asset (metered or estimated, labelled)",
+    "carbon_zones": "residents' health trips per zone: visits, km, mode shares, tCO2e a year",
+    "carbon_neighbourhoods": "buildings' and residents' travel tCO2e per neighbourhood",
+    "carbon_cohorts": "residents' travel tCO2e per cohort",
+    "carbon_trajectory": "tCO2e per asset and year, without and with retrofit",
+    "carbon_net_zero": "place emissions against the NHS net zero path, per year and pathway",
+    "cost_forecast": "yearly whole-life cost per asset and pathway (£, Green Book PV)",
+    "cost_npv": "net present cost per asset and pathway, payback year of retrofit",
+}
+"""Carbon and cost tables written as CSV by :func:`write_study`."""
+
+_ASSET_CARBON = ("tco2e", "energy_estimated", "energy_basis", "kgco2e_per_m2")
+
+
+def asset_carbon_columns(assets: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    """Return operational carbon columns to join onto the assets layer.
+
+    Parameters
+    ----------
+    assets
+        Assets (``asset_id``), in layer order.
+    table
+        ``CarbonResults.assets``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like ``assets``: ``tco2e`` (t a year, NaN unknown), ``energy_estimated``,
+        ``energy_basis``, ``kgco2e_per_m2``.
+    """
+    cols = [col for col in _ASSET_CARBON if col in table.columns]
+    frame = table.set_index(table[c.ASSET_ID].astype(str))[cols]
+    out = frame.reindex(assets[c.ASSET_ID].astype(str).to_numpy())
+    out.index = assets.index
+    return out
+
+
 _OPTIONAL_OUTPUTS = (
     *(f"{name}.csv" for name in ACCESS_TABLES),
+    *(f"{name}.csv" for name in CARBON_TABLES),
     "matrix_*.parquet",
     "inter_site_*.parquet",
     "surface_*.tif",
@@ -456,6 +513,20 @@ def _stale_outputs(out: Path, written: set[str]) -> list[Path]:
         for p in sorted(out.glob(pattern))
         if p.name not in written
     ]
+
+
+def _read_carbon(folder: Path, manifest: dict[str, Any]) -> CarbonResults | None:
+    from .study_carbon import CarbonResults
+
+    if not (folder / "carbon_assets.csv").is_file():
+        return None
+    tables = {}
+    for name in CARBON_TABLES:
+        path = folder / f"{name}.csv"
+        if path.is_file():
+            frame = pd.read_csv(path, dtype={c.ZONE_ID: str, c.ASSET_ID: str})
+            tables[name] = frame.drop(columns=[c.SYNTHETIC], errors="ignore")
+    return CarbonResults.from_tables(tables, settings=manifest.get("carbon") or {})
 
 
 def _flag(df: pd.DataFrame, synthetic: bool) -> pd.DataFrame:
@@ -520,4 +591,5 @@ def read_study(out_dir: str | os.PathLike[str]) -> Study:
         config_digest=manifest.get("config_digest", ""),
         matrices=matrices,
         access=_read_access(folder, manifest),
+        carbon=_read_carbon(folder, manifest),
     )

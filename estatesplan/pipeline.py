@@ -35,13 +35,14 @@ from .validate import check_crs, validate_zones
 
 if TYPE_CHECKING:
     from .study_access import AccessResults
+    from .study_carbon import CarbonResults
     from .travel_times import TravelTimeMatrix
 
 __all__ = ["STAGES", "cache_dir", "demo_study", "load_study", "run_study"]
 
 logger = logging.getLogger(__name__)
 
-STAGES = ("area", "zones", "assets", "neighbourhoods", "cohorts", "matrices", "access")
+STAGES = ("area", "zones", "assets", "neighbourhoods", "cohorts", "matrices", "access", "carbon")
 T = TypeVar("T")
 
 _PUBLISHERS: dict[str, tuple[str, str]] = {
@@ -405,6 +406,23 @@ def run_study(
                 f"{r.cohorts['cohort'].nunique()} cohorts, {len(r.left_behind)} left-behind zones"
             ),
         )
+    carbon_result: CarbonResults | None = None
+    if access and mats:
+        from .study_carbon import study_carbon
+
+        partial = Study(
+            name=cfg.name, assets=assets, zones=zones, neighbourhoods=nbh, cohorts=available,
+            cohort_weights=weights, synthetic=cfg.synthetic, area=area, matrices=mats,
+        )  # fmt: skip
+        carbon_result = run.stage(
+            "carbon",
+            lambda: study_carbon(partial, cfg),
+            lambda r: (
+                f"buildings {r.settings['buildings_tco2e']:,.0f} tCO2e/yr "
+                f"({r.settings['estimated_assets']} estimated, {r.settings['unknown_assets']} "
+                f"unknown), residents' travel {r.settings['travel_tco2e']:,.0f} tCO2e/yr"
+            ),
+        )
     if cfg.synthetic:
         for frame in (zones, assets, nbh, area):
             frame.attrs["synthetic"] = True
@@ -421,6 +439,7 @@ def run_study(
         config_digest=cfg.digest(),
         matrices=mats,
         access=result,
+        carbon=carbon_result,
     )
 
 

@@ -10,6 +10,7 @@ import pandas as pd
 
 if TYPE_CHECKING:
     from .study_access import AccessResults
+    from .study_carbon import CarbonResults
     from .travel_times import TravelTimeMatrix
 
 __all__ = ["SourceRecord", "Study"]
@@ -75,6 +76,9 @@ class Study:
     access
         Access and equity tables (see :class:`~estatesplan.study_access.AccessResults`),
         or None when there are no matrices or they were not asked for.
+    carbon
+        Carbon and whole-life cost tables (see
+        :class:`~estatesplan.study_carbon.CarbonResults`), or None.
     """
 
     name: str
@@ -89,3 +93,4 @@ class Study:
     config_digest: str = ""
     matrices: dict[str, TravelTimeMatrix] = field(default_factory=dict)
     access: AccessResults | None = None
+    carbon: CarbonResults | None = None

@@ -71,3 +71,15 @@ def test_access_notebook_runs_on_camden(shared_data: Path) -> None:
     assert "share_within_20" in text and "concentration_index" in text
     assert re.search(r"\d+ zones left behind for people over 65", text)
     assert "leaflet" in text.lower()
+
+
+def test_carbon_notebook_runs_on_the_demo() -> None:
+    path = REPO / "notebooks" / "04_carbon_cost.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(
+        nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    ).execute()
+    text = _text(nb)
+    assert "Demoborough (synthetic) | factors 2024 | buildings" in text
+    assert "projected_tco2e" in text and "carbon_t" in text
+    assert "image/png" in str([o for c in nb.cells for o in c.get("outputs", [])])

@@ -128,7 +128,7 @@ def test_camden_walk_matrix_to_gp_practices(shared_data: Path) -> None:
     # the pack's extract covers only part of the 2 km margin (its README): assets out there
     # lie beyond any street of the extract and are flagged (NaN), never silently snapped
     with pytest.warns(DataQualityWarning, match=r"further than 500 m from the (walk|cycle|drive) network"):
-        study = pipeline.run_study(REPO / "examples" / "camden.toml")
+        study = pipeline.run_study(REPO / "examples" / "camden.toml", access=False)
     walk = study.matrices["walk"]
     a = study.assets
     gp = ((a["source"] == "ods_epraccur") & (a["asset_type"] == "gp_practice")).to_numpy()
