@@ -34,6 +34,7 @@ from .study import SourceRecord, Study
 if TYPE_CHECKING:
     from .study_access import AccessResults
     from .study_carbon import CarbonResults
+    from .study_options import OptionsResults
 
 __all__ = [
     "SYNTHETIC_NOTICE",
@@ -255,6 +256,7 @@ def _manifest(study: Study) -> dict[str, Any]:
         "cohorts": study.cohorts,
         "access": study.access.settings if study.access is not None else None,
         "carbon": study.carbon.settings if study.carbon is not None else None,
+        "options": study.options.settings if study.options is not None else None,
         "sources": [asdict(s) for s in study.sources],
         "files": {
             "assets.geojson": "assets, EPSG:4326 (RFC 7946)",
@@ -264,6 +266,19 @@ def _manifest(study: Study) -> dict[str, Any]:
             "assets.csv": "asset register without geometry",
             "zones.csv": "zones with cohort counts, without geometry",
             **(_access_files(study) if study.access is not None else {}),
+            **(
+                {
+                    **{
+                        f"{n}.csv": w
+                        for n, w in OPTIONS_TABLES.items()
+                        if not study.options.tables()[n].empty
+                    },
+                    "options.geojson": "co-location options at their hubs, with scores and "
+                    "reasons, EPSG:4326 (RFC 7946)",
+                }
+                if study.options is not None
+                else {}
+            ),
             **(
                 {
                     f"{n}.csv": w
@@ -338,6 +353,8 @@ def write_study(study: Study, out_dir: str | os.PathLike[str]) -> dict[str, Path
             written[name] = staging / name
         if study.access is not None:
             written.update(_write_access(study, staging))
+        if study.options is not None:
+            written.update(_write_options(study, staging, meta))
         if study.carbon is not None:
             for name, table in study.carbon.tables().items():
                 if not table.empty:
@@ -496,9 +513,22 @@ def asset_carbon_columns(assets: pd.DataFrame, table: pd.DataFrame) -> pd.DataFr
     return out
 
 
+OPTIONS_TABLES: dict[str, str] = {
+    "hubs_screening": "every site screened as a candidate hub: pass/fail/unknown and why",
+    "options_comparison": "co-location options per neighbourhood: measures, scores, total, rank",
+    "options_sensitivity": "stability of each neighbourhood's top option with weights ±20 %",
+    "options_optimised": "hubs chosen by the optimiser runs",
+    "scenarios_comparison": "headline metrics of the baseline and each scenario side by side",
+    "scenario_zones": "per scenario and zone: minutes to the nearest site before and after",
+}
+"""Co-location tables written as CSV by :func:`write_study`."""
+
+
 _OPTIONAL_OUTPUTS = (
     *(f"{name}.csv" for name in ACCESS_TABLES),
     *(f"{name}.csv" for name in CARBON_TABLES),
+    *(f"{name}.csv" for name in OPTIONS_TABLES),
+    "options.geojson",
     "matrix_*.parquet",
     "inter_site_*.parquet",
     "surface_*.tif",
@@ -513,6 +543,68 @@ def _stale_outputs(out: Path, written: set[str]) -> list[Path]:
         for p in sorted(out.glob(pattern))
         if p.name not in written
     ]
+
+
+def options_layer(study: Study) -> gpd.GeoDataFrame:
+    """Return the options as a point layer: one feature per option at its hubs.
+
+    Parameters
+    ----------
+    study
+        A study with ``options``.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The ranked options (baselines left out) with the hubs' names and screening
+        reasons; geometry the hub point (a MultiPoint for several hubs), analysis CRS.
+    """
+    assert study.options is not None
+    table = study.options.options
+    table = table[table["origin"] != "baseline"].reset_index(drop=True)
+    pts = study.assets.set_index(study.assets[c.ASSET_ID].astype(str)).geometry
+    names = study.assets.set_index(study.assets[c.ASSET_ID].astype(str))[c.NAME]
+    reasons = study.options.screening.set_index(c.ASSET_ID)["reasons"]
+    geoms, hub_names, hub_reasons = [], [], []
+    for hubs in table["hubs"].astype(str):
+        ids = [h for h in hubs.split(";") if h]
+        found = [pts[h] for h in ids if h in pts.index]
+        geoms.append(found[0] if len(found) == 1 else shapely.MultiPoint(found))
+        hub_names.append("; ".join(str(names.get(h, h)) for h in ids))
+        hub_reasons.append(" | ".join(f"{h}: {reasons.get(h, 'planner-defined hub')}" for h in ids))
+    return gpd.GeoDataFrame(
+        table.assign(hub_names=hub_names, hub_reasons=hub_reasons),
+        geometry=geoms,
+        crs=study.assets.crs,
+    )
+
+
+def _write_options(study: Study, staging: Path, meta: dict[str, Any]) -> dict[str, Path]:
+    assert study.options is not None
+    written: dict[str, Path] = {}
+    for name, table in study.options.tables().items():
+        if not table.empty:
+            written[f"{name}.csv"] = to_csv(_flag(table, study.synthetic), staging / f"{name}.csv")
+    if not study.options.options.empty:
+        written["options.geojson"] = to_geojson(
+            options_layer(study), staging / "options.geojson", synthetic=study.synthetic,
+            metadata=meta,
+        )  # fmt: skip
+    return written
+
+
+def _read_options(folder: Path, manifest: dict[str, Any]) -> OptionsResults | None:
+    from .study_options import OptionsResults
+
+    if not (folder / "options_comparison.csv").is_file():
+        return None
+    tables = {}
+    for name in OPTIONS_TABLES:
+        path = folder / f"{name}.csv"
+        if path.is_file():
+            frame = pd.read_csv(path, dtype={c.ASSET_ID: str, c.NEIGHBOURHOOD_ID: str})
+            tables[name] = frame.drop(columns=[c.SYNTHETIC], errors="ignore")
+    return OptionsResults.from_tables(tables, settings=manifest.get("options") or {})
 
 
 def _read_carbon(folder: Path, manifest: dict[str, Any]) -> CarbonResults | None:
@@ -592,4 +684,5 @@ def read_study(out_dir: str | os.PathLike[str]) -> Study:
         matrices=matrices,
         access=_read_access(folder, manifest),
         carbon=_read_carbon(folder, manifest),
+        options=_read_options(folder, manifest),
     )

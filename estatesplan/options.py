@@ -172,8 +172,8 @@ class OptionContext:
     operational_t
         Asset id → operational tCO2e a year (for released sites), optional.
     travel_carbon
-        Callable from per-zone nearest minutes (access mode) to tCO2e a year of residents'
-        trips, optional.
+        Callable from a service network (bool per asset) to tCO2e a year of residents'
+        trips to its nearest sites, optional.
     npv
         Callable from an option to its net present cost (£), optional.
     access_mode, staff_mode, threshold_min, priority_cohorts, m2_per_team
@@ -193,7 +193,7 @@ class OptionContext:
     cohort_modes: Mapping[str, tuple[str, ...]]
     inter_site: Mapping[str, pd.DataFrame] = field(default_factory=dict)
     operational_t: Mapping[str, float] = field(default_factory=dict)
-    travel_carbon: Callable[[_FArr], float] | None = None
+    travel_carbon: Callable[[npt.NDArray[np.bool_]], float] | None = None
     npv: Callable[[Option], float] | None = None
     access_mode: str = "walk"
     staff_mode: str = "walk"
@@ -274,7 +274,8 @@ def measure_options(
     Returns
     -------
     pandas.DataFrame
-        One row per option plus one ``baseline`` row per neighbourhood (option_id
+        One row per option plus one ``baseline`` row per neighbourhood of the zones or
+        options (option_id
         ``<nbh>-baseline``): ``option_id``, ``neighbourhood_id``, ``hubs``, ``moving``,
         ``released`` (";"-joined ids), ``origin``, ``label`` and every measure in
         :data:`MEASURES` (NaN where its inputs are missing).
@@ -286,9 +287,9 @@ def measure_options(
     everyone = ctx.weights["everyone"].to_numpy(dtype=float)
     base_mask = _network(ctx, None)
     base_times = _nearest(ctx, ctx.access_mode, base_mask)
-    base_travel = ctx.travel_carbon(base_times) if ctx.travel_carbon else float("nan")
+    base_travel = ctx.travel_carbon(base_mask) if ctx.travel_carbon else float("nan")
     rows = []
-    nbhs = sorted({o.neighbourhood_id for o in options})
+    nbhs = sorted({str(n) for n in ctx.zone_neighbourhood} | {o.neighbourhood_id for o in options})
     baseline = [Option(f"{n}-baseline", n, (), origin="baseline", label="today") for n in nbhs]
     for option in [*baseline, *options]:
         is_base = option.origin == "baseline"
@@ -321,7 +322,7 @@ def measure_options(
         released_t = [ctx.operational_t.get(a, np.nan) for a in option.released]
         carbon = -float(np.nansum(released_t)) if released_t else 0.0
         if ctx.travel_carbon is not None and not is_base:
-            carbon += ctx.travel_carbon(times) - base_travel
+            carbon += ctx.travel_carbon(mask) - base_travel
         rows.append(
             {
                 "option_id": option.option_id,
@@ -475,12 +476,10 @@ def weight_sensitivity(
             else:
                 r["challengers"].add(new_top[n])
             ids = base.loc[base["neighbourhood_id"] == n, "option_id"]
-            if len(ids) > 1:
-                rho = pd.Series(base_rank[ids].to_numpy()).corr(
-                    pd.Series(ranks[ids].to_numpy()), method="spearman"
-                )
-                if np.isfinite(rho):
-                    r["min_spearman"] = min(r["min_spearman"], float(rho))
+            a, b = base_rank[ids].to_numpy(), ranks[ids].to_numpy()
+            if len(ids) > 1 and a.std() > 0 and b.std() > 0:
+                rho = float(np.corrcoef(a, b)[0, 1])  # Pearson on ranks = Spearman
+                r["min_spearman"] = min(r["min_spearman"], rho)
     rows = []
     for r in results.values():
         rows.append(

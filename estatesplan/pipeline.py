@@ -36,13 +36,16 @@ from .validate import check_crs, validate_zones
 if TYPE_CHECKING:
     from .study_access import AccessResults
     from .study_carbon import CarbonResults
+    from .study_options import OptionsResults
     from .travel_times import TravelTimeMatrix
 
 __all__ = ["STAGES", "cache_dir", "demo_study", "load_study", "run_study"]
 
 logger = logging.getLogger(__name__)
 
-STAGES = ("area", "zones", "assets", "neighbourhoods", "cohorts", "matrices", "access", "carbon")
+STAGES = (
+    "area", "zones", "assets", "neighbourhoods", "cohorts", "matrices", "access", "carbon", "options",
+)  # fmt: skip
 T = TypeVar("T")
 
 _PUBLISHERS: dict[str, tuple[str, str]] = {
@@ -423,6 +426,24 @@ def run_study(
                 f"unknown), residents' travel {r.settings['travel_tco2e']:,.0f} tCO2e/yr"
             ),
         )
+    options_result: OptionsResults | None = None
+    if access and mats:
+        from .study_options import study_options
+
+        partial = Study(
+            name=cfg.name, assets=assets, zones=zones, neighbourhoods=nbh, cohorts=available,
+            cohort_weights=weights, synthetic=cfg.synthetic, area=area, matrices=mats,
+            access=result, carbon=carbon_result,
+        )  # fmt: skip
+        options_result = run.stage(
+            "options",
+            lambda: study_options(partial, cfg),
+            lambda r: (
+                f"{int((r.screening['status'] == 'pass').sum())} candidate hubs pass, "
+                f"{int((r.options['origin'] != 'baseline').sum())} options in "
+                f"{r.options['neighbourhood_id'].nunique()} neighbourhoods"
+            ),
+        )
     if cfg.synthetic:
         for frame in (zones, assets, nbh, area):
             frame.attrs["synthetic"] = True
@@ -440,6 +461,7 @@ def run_study(
         matrices=mats,
         access=result,
         carbon=carbon_result,
+        options=options_result,
     )
 
 

@@ -11,6 +11,7 @@ import pandas as pd
 if TYPE_CHECKING:
     from .study_access import AccessResults
     from .study_carbon import CarbonResults
+    from .study_options import OptionsResults
     from .travel_times import TravelTimeMatrix
 
 __all__ = ["SourceRecord", "Study"]
@@ -79,6 +80,9 @@ class Study:
     carbon
         Carbon and whole-life cost tables (see
         :class:`~estatesplan.study_carbon.CarbonResults`), or None.
+    options
+        Co-location screening, options and rankings (see
+        :class:`~estatesplan.study_options.OptionsResults`), or None.
     """
 
     name: str
@@ -94,3 +98,4 @@ class Study:
     matrices: dict[str, TravelTimeMatrix] = field(default_factory=dict)
     access: AccessResults | None = None
     carbon: CarbonResults | None = None
+    options: OptionsResults | None = None

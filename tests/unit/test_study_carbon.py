@@ -21,13 +21,21 @@ def test_carbon_and_costs_config(tmp_path: Path) -> None:
     text = MINIMAL + (
         "\n[carbon]\nfactor_year = 2019\ncircuity = 1.2\nno_car_share = 0.4\n"
         'retrofit = ["heat_pump"]\nretrofit_year = 2028\n'
-        "\n[costs]\nstart_year = 2027\nhorizon_years = 40\ncarbon_values = \"high\"\n"
+        '\n[costs]\nstart_year = 2027\nhorizon_years = 40\ncarbon_values = "high"\n'
         "electricity_price_gbp_kwh = 0.3\n"
     )
     cfg = load_config(_write(tmp_path, text))
-    assert (cfg.carbon.factor_year, cfg.carbon.circuity, cfg.carbon.no_car_share) == (2019, 1.2, 0.4)
+    assert (cfg.carbon.factor_year, cfg.carbon.circuity, cfg.carbon.no_car_share) == (
+        2019,
+        1.2,
+        0.4,
+    )
     assert cfg.carbon.retrofit == ("heat_pump",) and cfg.carbon.retrofit_year == 2028
-    assert (cfg.costs.start_year, cfg.costs.horizon_years, cfg.costs.carbon_values) == (2027, 40, "high")
+    assert (cfg.costs.start_year, cfg.costs.horizon_years, cfg.costs.carbon_values) == (
+        2027,
+        40,
+        "high",
+    )
     assert cfg.costs.overrides == {"electricity_price_gbp_kwh": 0.3}
     defaults = load_config(_write(tmp_path, MINIMAL))
     assert defaults.carbon.factor_year == 2024 and defaults.costs.horizon_years == 30
@@ -36,7 +44,10 @@ def test_carbon_and_costs_config(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("snippet", "message"),
     [
-        ("[carbon]\nfactor_year = 2023", r"factor_year 2023 is not in the factor table \(years: 2007"),
+        (
+            "[carbon]\nfactor_year = 2023",
+            r"factor_year 2023 is not in the factor table \(years: 2007",
+        ),
         ("[carbon]\nno_car_share = 1.5", "no_car_share must be between 0 and 1"),
         ("[carbon]\ncircuity = 0.5", "circuity must be 1 or more"),
         ("[carbon]\nretrofit = ['windmill']", r"unknown retrofit measures \['windmill'\]"),
