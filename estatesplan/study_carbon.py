@@ -164,6 +164,22 @@ def _zone_travel(study: Study, cfg: StudyConfig, factors: _carbon.FactorTable) -
     zones, assets = study.zones, study.assets
     sets = cfg.access.all_asset_sets()
     mask = select_assets(assets, sets[cfg.carbon.visits_set])
+    if not mask.any():
+        warnings.warn(
+            f"carbon: asset set {cfg.carbon.visits_set!r} ([carbon] visits_set) has no sites in "
+            "this study; residents' trip emissions are unknown (NaN)",
+            DataQualityWarning,
+            stacklevel=3,
+        )
+        return pd.DataFrame(
+            {
+                c.ZONE_ID: zones[c.ZONE_ID].astype(str).to_numpy(),
+                c.NEIGHBOURHOOD_ID: zones[c.NEIGHBOURHOOD_ID].astype(str).to_numpy(),
+                "visits": _travel.visits_per_year(zones),
+                "no_car_share": np.nan,
+                "tco2e": np.nan,
+            }
+        )
     ax = assets.geometry.x.to_numpy()[mask]
     ay = assets.geometry.y.to_numpy()[mask]
     ids = assets[c.ASSET_ID].astype(str).to_numpy()[mask]

@@ -1,0 +1,93 @@
+"""Scenarios on the demo: close, open, merge, re-purpose; recomputed metrics; TOML round trip."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from estatesplan import pipeline
+from estatesplan import scenarios as sc
+from estatesplan.config import StudyConfig, load_config
+from estatesplan.errors import ConfigError, DataContractError
+from estatesplan.study import Study
+
+
+@pytest.fixture(scope="module")
+def demo() -> tuple[Study, StudyConfig]:
+    study = pipeline.demo_study(seed=0)
+    cfg = load_config(next(pipeline.cache_dir().glob("demo-seed0-*/demo.toml")))
+    return study, cfg
+
+
+def _gp_ids(study: Study) -> list[str]:
+    a = study.assets
+    return a.loc[a["asset_type"] == "gp_practice", "asset_id"].astype(str).tolist()
+
+
+def test_closing_every_gp_practice_leaves_no_gp_access(demo: tuple[Study, StudyConfig]) -> None:
+    study, cfg = demo
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        changed = sc.apply_scenario(study, sc.Scenario("no GPs", close=tuple(_gp_ids(study))), cfg)
+    text = " ".join(str(w.message) for w in caught)
+    assert "asset set 'gp_practices'" in text and "visits_set" in text
+    assert len(changed.assets) == len(study.assets) - len(_gp_ids(study))
+    assert "gp_practices" not in set(changed.access.zones["asset_set"])  # type: ignore[union-attr]
+
+
+def test_close_one_practice_never_shortens_a_trip(demo: tuple[Study, StudyConfig]) -> None:
+    study, cfg = demo
+    changed = sc.apply_scenario(study, sc.Scenario("close one", close=(_gp_ids(study)[0],)), cfg)
+    z = sc.zone_changes(study, changed, cfg)
+    assert (z["change_min"].fillna(0) >= -1e-9).all()
+    assert (z["change_min"] > 0).any()
+    # buildings' emissions fall by exactly the closed site's
+    before = study.carbon.settings["buildings_tco2e"]  # type: ignore[union-attr]
+    after = changed.carbon.settings["buildings_tco2e"]  # type: ignore[union-attr]
+    closed = study.carbon.assets.set_index("asset_id").loc[_gp_ids(study)[0], "tco2e"]  # type: ignore[union-attr]
+    assert before - after == pytest.approx(closed)
+
+
+def test_open_merge_repurpose_and_compare(demo: tuple[Study, StudyConfig], tmp_path: Path) -> None:
+    study, cfg = demo
+    zone = study.zones.iloc[0]
+    opened = {"id": "NEW-1", "name": "New surgery", "x": float(zone["route_x"]),
+              "y": float(zone["route_y"]), "asset_type": "gp_practice",
+              "owner_type": "icb_primary_care", "gia_m2": 500.0}  # fmt: skip
+    gps = _gp_ids(study)
+    s1 = sc.Scenario("open", open=(opened,))
+    s2 = sc.Scenario(
+        "merge", merge=({"into": gps[0], "from": [gps[1]]},),
+        repurpose=({"id": study.assets["asset_id"].iloc[-1], "asset_type": "health_centre"},),
+    )  # fmt: skip
+    table, studies = sc.compare_scenarios(study, [s1, s2], cfg)
+    assert list(table.columns) == ["baseline", "open", "merge", "change: open", "change: merge"]
+    assert table.loc["sites", "change: open"] == 1 and table.loc["sites", "change: merge"] == -1
+    # a surgery on the first zone's routing point: the walk is only to the street and back
+    z = sc.zone_changes(study, studies["open"], cfg).set_index("zone_id")
+    assert z.loc[zone["zone_id"], "after_min"] < 3.0
+    assert (z["change_min"].fillna(0) <= 1e-9).all()  # opening never lengthens a trip
+    path = sc.save_scenarios([s1, s2], tmp_path / "s.toml")
+    assert sc.load_scenarios(path) == [s1, s2]
+    assert np.isfinite(table.loc["buildings_tco2e", "open"])
+
+
+def test_bad_scenarios(demo: tuple[Study, StudyConfig], tmp_path: Path) -> None:
+    study, cfg = demo
+    with pytest.raises(DataContractError, match=r"1 asset ids not in the study \(NOPE\)"):
+        sc.apply_scenario(study, sc.Scenario("x", close=("NOPE",)), cfg)
+    with pytest.raises(DataContractError, match="lacks asset_type, owner_type"):
+        sc.apply_scenario(
+            study, sc.Scenario("x", open=({"id": "N", "name": "n", "x": 0, "y": 0},)), cfg
+        )
+    with pytest.raises(ConfigError, match="unique"):
+        sc.compare_scenarios(study, [sc.Scenario("a"), sc.Scenario("a")], cfg)
+    (tmp_path / "bad.toml").write_text('[[scenario]]\nname = "a"\nflood = ["x"]\n')
+    with pytest.raises(ConfigError, match=r"unknown keys \['flood'\]"):
+        sc.load_scenarios(tmp_path / "bad.toml")
+    with pytest.raises(ConfigError, match="not found"):
+        sc.load_scenarios(tmp_path / "missing.toml")
