@@ -83,3 +83,15 @@ def test_carbon_notebook_runs_on_the_demo() -> None:
     assert "Demoborough (synthetic) | factors 2024 | buildings" in text
     assert "projected_tco2e" in text and "carbon_t" in text
     assert "image/png" in str([o for c in nb.cells for o in c.get("outputs", [])])
+
+
+def test_colocation_notebook_runs_on_camden(shared_data: Path) -> None:
+    path = REPO / "notebooks" / "05_colocation.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(
+        nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    ).execute()
+    text = _text(nb)
+    assert "London Borough of Camden | neighbourhood N01 | screened" in text
+    assert "screening incomplete" in text or "unknown" in text
+    assert "stability" in text and "access_min" in text
