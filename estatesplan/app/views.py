@@ -242,6 +242,35 @@ def _sources(study: Study) -> None:
             st.caption(line)
 
 
+def _analysis(study: Study, cohort: str | None) -> None:
+    """Access, carbon and co-location results, when the study has them (tables only; the
+    full pages are issue 7's)."""
+    if study.access is not None and not study.access.cohorts.empty:
+        st.subheader("Access")
+        if headline := study.access.headline():
+            st.caption(headline)
+        t = study.access.cohorts
+        if cohort is not None and cohort in set(t["cohort"]):
+            t = t[t["cohort"] == cohort]
+        st.dataframe(t, hide_index=True, key="access_table")
+        if not study.access.left_behind.empty:
+            lb = study.access.left_behind
+            if cohort is not None and cohort in set(lb["cohort"]):
+                lb = lb[lb["cohort"] == cohort]
+            st.markdown(f"**Left behind** ({len(lb)} zones): high need, poor access")
+            st.dataframe(lb[["zone_id", "why"]], hide_index=True, key="left_behind_table")
+    if study.carbon is not None and study.carbon.settings:
+        st.subheader("Carbon and cost")
+        st.caption(study.carbon.headline())
+        st.dataframe(study.carbon.neighbourhoods, hide_index=True, key="carbon_table")
+    if study.options is not None and not study.options.options.empty:
+        st.subheader("Co-location options (top three per neighbourhood)")
+        o = study.options.options
+        cols = [c for c in ("neighbourhood_id", "rank", "option_id", "label", "total",
+                            "access_min", "carbon_t", "npv_gbp") if c in o.columns]  # fmt: skip
+        st.dataframe(o[o["rank"] <= 3][cols], hide_index=True, key="options_table")
+
+
 def _show_error(err: EstatesplanError) -> NoReturn:
     st.error(str(err))
     st.stop()
@@ -321,6 +350,7 @@ def main(loader: Callable[[str], Study] | None = None) -> None:
                 f"{cohort}_per_km2": st.column_config.NumberColumn("per km²", format="%.0f"),
             },
         )
+    _analysis(study, cohort)
     _sources(study)
     logger.info(
         "app page for %r: %d of %d assets, cohort %s (%s) in %.2f s",

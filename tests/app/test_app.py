@@ -230,3 +230,20 @@ def test_app_file_with_missing_study_shows_error(
     assert not at.exception
     assert len(at.error) == 1
     assert at.text_input(key=state.STUDY_PATH).value == str(missing)
+
+
+def test_demo_page_shows_access_carbon_and_options() -> None:
+    from estatesplan import pipeline
+
+    demo = pipeline.demo_study(seed=0)
+    at = _run(demo)
+    assert not at.exception and not at.error
+    heads = [h.value for h in at.subheader]
+    assert {"Access", "Carbon and cost"} <= set(heads)
+    assert any(h.startswith("Co-location options") for h in heads)
+    access = _table(at, "share_within_20")
+    assert set(access["cohort"]) == {"over_65"}  # the selected cohort
+    assert "why" in _table(at, "why").columns
+    options = _table(at, "option_id")
+    assert (options["rank"] <= 3).all()
+    assert any("tCO2e a year" in cap.value for cap in at.caption)
