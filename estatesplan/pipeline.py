@@ -253,6 +253,41 @@ def _build_neighbourhoods(
     return nbh, assignment, []
 
 
+def _estimate_gia(cfg: StudyConfig, assets: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Fill unknown GIA from OpenStreetMap building outlines, labelled as estimates.
+
+    Runs when some asset lacks ``gia_m2`` and the config names an OSM extract
+    (``[assets] osm`` or ``[network] osm``); adds ``gia_estimated`` and ``gia_basis``
+    (see :mod:`estatesplan.sources.osm_buildings` for the assumptions: footprint ×
+    storeys (tagged, else 2) × 0.9 gross-to-internal).
+    """
+    osm = cfg.assets.osm or cfg.network.osm
+    gia = pd.to_numeric(assets.get(c.GIA_M2), errors="coerce") if c.GIA_M2 in assets else None
+    if osm is None or gia is None or not gia.isna().any():
+        return assets
+    from .sources import osm_buildings
+
+    t0 = time.perf_counter()
+    x0, y0, x1, y1 = assets.total_bounds
+    buildings = osm_buildings.read_buildings(
+        osm, crs=cfg.crs, bbox=(x0 - 100, y0 - 100, x1 + 100, y1 + 100)
+    )
+    est = osm_buildings.estimate_gia(assets, buildings)
+    out = assets.assign(
+        **{
+            c.GIA_M2: est["gia_m2"].to_numpy(),
+            "gia_estimated": est["gia_estimated"].to_numpy(dtype=bool),
+            "gia_basis": est["gia_basis"].to_numpy(),
+        }
+    )
+    logger.info(
+        "GIA estimated from %d OSM buildings for %d of %d assets without one (%.1f s)",
+        len(buildings), int(out["gia_estimated"].sum()), int(gia.isna().sum()),
+        time.perf_counter() - t0,
+    )  # fmt: skip
+    return out
+
+
 def _raster_population(
     cfg: StudyConfig, zones: gpd.GeoDataFrame, weights: pd.DataFrame
 ) -> pd.DataFrame:
@@ -355,6 +390,7 @@ def run_study(
             f"{r[0][c.ASSET_TYPE].nunique()} types"
         ),
     )
+    assets = _estimate_gia(cfg, assets)
     nbh, assignment, nbh_records = run.stage(
         "neighbourhoods",
         lambda: _build_neighbourhoods(cfg, zones),

@@ -141,6 +141,15 @@ def _operational(study: Study, cfg: StudyConfig, factors: _carbon.FactorTable) -
         )
     for w in caught:  # one summary instead of the loader's per-field messages
         logger.info("%s", w.message)
+    if "gia_estimated" in assets.columns:  # say when the floor area itself is an estimate
+        est = assets["gia_estimated"].fillna(False).to_numpy(dtype=bool) & ops[
+            "energy_estimated"
+        ].to_numpy(dtype=bool)
+        ops.loc[est, "energy_basis"] = (
+            ops.loc[est, "energy_basis"].astype(str)
+            + "; GIA "
+            + assets.loc[est, "gia_basis"].astype(str).to_numpy()
+        )
     unknown = ops["tco2e"].isna()
     if unknown.any():
         warnings.warn(

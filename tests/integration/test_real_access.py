@@ -30,6 +30,7 @@ def camden(shared_data: Path) -> Study:
         # carbon: the pack has no car-availability table (TS045) and no metered energy
         warnings.filterwarnings("ignore", ".*no car-availability table", DataQualityWarning)
         warnings.filterwarnings("ignore", ".*no metered energy and no GIA", DataQualityWarning)
+        warnings.filterwarnings("ignore", "GIA from OSM buildings", DataQualityWarning)
         return pipeline.run_study(REPO / "examples" / "camden.toml")
 
 
@@ -65,6 +66,16 @@ def test_equity_and_left_behind_are_reported(camden: Study) -> None:
     assert not lb.empty and lb["why"].str.contains("min on foot").all()
     n = camden.access.neighbourhoods
     assert set(n["neighbourhood_id"]) == set(camden.zones["neighbourhood_id"].astype(str))
+    assert camden.carbon is not None
+    c = camden.carbon.assets
+    # the pack has no metered energy: every known figure is a labelled estimate (TM46 × GIA,
+    # the GIA itself from OSM building outlines)
+    assert (
+        c["energy_estimated"].sum() >= 400
+        and not (c["tco2e"].notna() & ~c["energy_estimated"]).any()
+    )
+    gp = c[(c["asset_type"] == "gp_practice") & c["in_area"].astype(bool) & c["tco2e"].notna()]
+    assert len(gp) >= 25 and gp["energy_basis"].str.contains("GIA estimate: OSM building").all()
     assert set(camden.access.surfaces) == {
         f"surface_{m}_gp_practices" for m in ("walk", "cycle", "drive")
     }
