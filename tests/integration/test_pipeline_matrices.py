@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import warnings
-
 import dataclasses
+import warnings
 from pathlib import Path
 
 import numpy as np
