@@ -383,4 +383,99 @@ def _optimised(
 def _opt_runs(
     opt: Any, study: Study, cfg: StudyConfig, ctx: _options.OptionContext, screening: pd.DataFrame
 ) -> pd.DataFrame:
-    return pd.DataFrame()
+    """One row per optimiser run (× neighbourhood with ``per = "neighbourhood"``).
+
+    Candidates are the sites that pass screening (and ``unknown`` ones with
+    ``include_unknown``); demand is the run's cohort; cost is minutes by the access mode.
+    With ``equity``, no IMD quintile may end worse off than with today's service sites.
+    Infeasible requests are reported in ``status`` with the numbers, not raised.
+    """
+    from .errors import ConfigError, EstatesplanError
+
+    col = cfg.colocation
+    ok = {"pass", "unknown"} if col.include_unknown else {"pass"}
+    viable = set(screening.loc[screening["status"].isin(ok), c.ASSET_ID].astype(str))
+    ids = ctx.asset_ids.astype(str)
+    nbh_of_asset = ctx.assets[c.NEIGHBOURHOOD_ID].astype(str).to_numpy()
+    minutes = ctx.minutes[ctx.access_mode]
+    quintile = np.ceil(ctx.imd_decile / 2.0)
+    names = ctx.assets[c.NAME].astype(str).to_numpy() if c.NAME in ctx.assets else ids
+    rows: list[dict[str, Any]] = []
+    for i, run in enumerate(col.optimise, start=1):
+        if run.capacity:
+            msg = (
+                "[[colocation.optimise]] capacity = true is not yet available in the pipeline "
+                "(hubs' spare space has no agreed conversion to people served); call "
+                "estatesplan.optimise with site_capacity directly"
+            )
+            raise ConfigError(msg)
+        if run.cohort not in ctx.weights.columns:
+            msg = f"[[colocation.optimise]] #{i}: unknown cohort {run.cohort!r}"
+            raise ConfigError(msg)
+        weights = ctx.weights[run.cohort].to_numpy(dtype=float)
+        areas = (
+            sorted({str(n) for n in ctx.zone_neighbourhood})
+            if run.per == "neighbourhood"
+            else ["place"]
+        )
+        for area in areas:
+            zone_rows = (
+                ctx.zone_neighbourhood.astype(str) == area
+                if run.per == "neighbourhood"
+                else np.ones(len(ctx.zone_ids), dtype=bool)
+            )
+            in_area = (
+                nbh_of_asset == area
+                if run.per == "neighbourhood"
+                else np.ones(len(ids), dtype=bool)
+            )
+            cand = np.flatnonzero(np.isin(ids, list(viable)) & in_area)
+            today = np.flatnonzero(ctx.service & in_area)
+            cols = np.union1d(cand, today)
+            cost = minutes[np.ix_(zone_rows, cols)]
+            demand = weights[zone_rows]
+            forbidden = [j for j, a in enumerate(cols) if a not in set(cand)]
+            base = {"run": i, "objective": run.objective, "per": run.per, "area": area,
+                    "cohort": run.cohort, "k": run.k, "threshold_min": run.threshold_min}  # fmt: skip
+            try:
+                equity = None
+                if run.equity:
+                    groups = {
+                        f"IMD quintile {q:.0f}": demand * (quintile[zone_rows] == q)
+                        for q in range(1, 6)
+                        if (demand * (quintile[zone_rows] == q)).sum() > 0
+                    }
+                    open_today = [j for j, a in enumerate(cols) if a in set(today)]
+                    equity = opt.equity_baselines(
+                        cost, groups, open_today,
+                        threshold_min=None if run.objective == "p_median" else run.threshold_min,
+                    )  # fmt: skip
+                if run.objective == "p_median":
+                    sol = opt.p_median(cost, demand, run.k, forbidden=forbidden, equity=equity)
+                elif run.objective == "max_covering":
+                    sol = opt.max_covering(
+                        cost, demand, run.k, run.threshold_min, forbidden=forbidden, equity=equity
+                    )
+                else:
+                    sol = opt.set_covering(
+                        cost, run.threshold_min, demand=demand, forbidden=forbidden, equity=equity
+                    )
+            except EstatesplanError as err:
+                rows.append({**base, "status": f"not solved: {err}"})
+                continue
+            chosen = [str(ids[cols[j]]) for j in sol.open]
+            rows.append(
+                {
+                    **base,
+                    "hubs": ";".join(chosen),
+                    "hub_names": "; ".join(str(names[cols[j]]) for j in sol.open),
+                    "objective_value": sol.objective,
+                    "mean_min": sol.mean_minutes,
+                    "covered_share": sol.covered_share,
+                    "gap": sol.gap,
+                    "method": sol.method,
+                    "status": sol.status,
+                    "seconds": sol.seconds,
+                }
+            )
+    return pd.DataFrame(rows)

@@ -152,3 +152,35 @@ def test_demo_writes_options_for_every_neighbourhood(demo: Study, tmp_path: Path
     back = export.read_study(tmp_path / "out")
     assert back.options is not None and len(back.options.options) == len(r.options)
     assert np.isfinite(back.options.sensitivity["stability"]).all()
+
+
+def test_demo_optimiser_picks_the_best_single_hub(demo: Study) -> None:
+    """p-median with k = 1 per neighbourhood equals a brute-force search over the candidates."""
+    from estatesplan.contracts import HEALTH_ASSET_TYPES
+    from estatesplan.study_access import _aligned
+
+    assert demo.options is not None
+    opt = demo.options.optimised.set_index("area")
+    assert set(opt.index) == set(demo.neighbourhoods["neighbourhood_id"])
+    assert (opt["method"] == "exact").all() and (opt["gap"] <= 1e-9).all()
+    walk = _aligned(demo.matrices["walk"], demo.zones, demo.assets)
+    scr = demo.options.screening
+    ids = list(demo.assets["asset_id"].astype(str))
+    a = demo.assets
+    health = (a["asset_type"].isin(HEALTH_ASSET_TYPES) & a["in_area"].astype(bool)).to_numpy()
+    w = demo.cohort_weights["everyone"].to_numpy()
+    for nbh, row in opt.iterrows():
+        zones = (demo.zones["neighbourhood_id"] == nbh).to_numpy()
+        cands = list(scr[(scr["status"] == "pass") & (scr["neighbourhood_id"] == nbh)]["asset_id"])
+        # the model's columns: candidates and today's service sites in the neighbourhood;
+        # unreachable pairs cost twice the longest finite time among them (as documented)
+        cols = [ids.index(x) for x in cands] + list(
+            np.flatnonzero(health & (a["neighbourhood_id"] == nbh).to_numpy())
+        )
+        penalty = 2 * np.nanmax(walk[np.ix_(zones, cols)])
+        totals = {}
+        for x in cands:
+            t = walk[zones, ids.index(x)]
+            totals[x] = float((w[zones] * np.where(np.isfinite(t), t, penalty)).sum())
+        assert row["hubs"] == min(totals, key=totals.__getitem__), nbh
+        assert row["objective_value"] == pytest.approx(min(totals.values()), rel=1e-6)
