@@ -484,6 +484,7 @@ CARBON_TABLES: dict[str, str] = {
     "carbon_net_zero": "place emissions against the NHS net zero path, per year and pathway",
     "cost_forecast": "yearly whole-life cost per asset and pathway (£, Green Book PV)",
     "cost_npv": "net present cost per asset and pathway, payback year of retrofit",
+    "carbon_staff": "staff commuting per home zone: trips, km, tCO2e a year (with staff origins)",
 }
 """Carbon and cost tables written as CSV by :func:`write_study`."""
 

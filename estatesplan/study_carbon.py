@@ -64,6 +64,9 @@ class CarbonResults:
         Per asset × year: costs (£) and carbon value.
     npv
         Per asset and pathway: net present cost, payback year of retrofit.
+    staff
+        Per staff home zone: commuting trips to the nearest staff site, km, tCO2e a year
+        (empty without a staff-origins file).
     settings
         Settings and assumptions used (for the manifest).
     """
@@ -76,6 +79,7 @@ class CarbonResults:
     net_zero: pd.DataFrame = field(default_factory=pd.DataFrame)
     forecast: pd.DataFrame = field(default_factory=pd.DataFrame)
     npv: pd.DataFrame = field(default_factory=pd.DataFrame)
+    staff: pd.DataFrame = field(default_factory=pd.DataFrame)
     settings: dict[str, Any] = field(default_factory=dict)
 
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -89,6 +93,7 @@ class CarbonResults:
             "carbon_net_zero": self.net_zero,
             "cost_forecast": self.forecast,
             "cost_npv": self.npv,
+            "carbon_staff": self.staff,
         }
 
     def headline(self) -> str:
@@ -128,6 +133,7 @@ class CarbonResults:
             net_zero=get("carbon_net_zero"),
             forecast=get("cost_forecast"),
             npv=get("cost_npv"),
+            staff=get("carbon_staff"),
             settings=dict(settings or {}),
         )
 
@@ -309,11 +315,13 @@ def study_carbon(study: Study, cfg: StudyConfig) -> CarbonResults:
         }
     )
     extra = _forward(study, cfg, assets, factors)
+    staff = _staff_commuting(study, cfg, factors, zones)
     result = CarbonResults(
         assets=assets,
         zones=zones,
         neighbourhoods=_by_neighbourhood(assets, zones),
         cohorts=cohorts,
+        staff=staff,
         **extra,
         settings={
             "factor_year": factors.year,
@@ -324,6 +332,9 @@ def study_carbon(study: Study, cfg: StudyConfig) -> CarbonResults:
             "unknown_assets": int(assets["tco2e"].isna().sum()),
             "buildings_tco2e": float(np.nansum(assets["tco2e"])),
             "travel_tco2e": float(np.nansum(zones["tco2e"])),
+            "staff_commuting_tco2e": float(staff["tco2e"].sum()) if not staff.empty else None,
+            "staff_working_days": STAFF_WORKING_DAYS,
+            "staff_car_occupancy": STAFF_CAR_OCCUPANCY,
         },
     )
     logger.info(
@@ -333,6 +344,47 @@ def study_carbon(study: Study, cfg: StudyConfig) -> CarbonResults:
         result.settings["unknown_assets"], result.settings["travel_tco2e"], time.perf_counter() - t0,
     )  # fmt: skip
     return result
+
+
+STAFF_WORKING_DAYS = 220
+"""Commuting days a year per member of staff (an assumption: 52 weeks × 5 days less leave
+and bank holidays, about 225; rounded down for part-time working)."""
+
+STAFF_CAR_OCCUPANCY = 1.1
+"""People per car on commuting trips (an assumption; DfT National Travel Survey reports
+commuting occupancy a little above 1)."""
+
+
+def _staff_commuting(
+    study: Study, cfg: StudyConfig, factors: _carbon.FactorTable, zones: pd.DataFrame
+) -> pd.DataFrame:
+    """Staff commutes from home zones to the nearest staff site, when origins are given."""
+    from .staff import read_staff_origins
+    from .study_access import select_assets
+
+    if cfg.access.staff.origins is None:
+        return pd.DataFrame()
+    counts = read_staff_origins(
+        cfg.access.staff.origins, zone_ids=study.zones[c.ZONE_ID].astype(str).to_numpy()
+    ).to_numpy(dtype=float)
+    sets = cfg.access.all_asset_sets()
+    mask = select_assets(study.assets, sets[cfg.access.staff.sites])
+    if not mask.any():
+        return pd.DataFrame()
+    zx = pd.to_numeric(study.zones[c.ROUTE_X]).to_numpy(dtype=float)
+    zy = pd.to_numeric(study.zones[c.ROUTE_Y]).to_numpy(dtype=float)
+    ax = study.assets.geometry.x.to_numpy()[mask]
+    ay = study.assets.geometry.y.to_numpy()[mask]
+    straight = np.hypot(zx[:, None] - ax[None, :], zy[:, None] - ay[None, :]).min(axis=1) / 1000
+    km = _travel.trip_km(straight, circuity=cfg.carbon.circuity)
+    no_car = zones["no_car_share"].to_numpy(dtype=float)
+    shares = _travel.mode_shares(km, no_car)
+    trips = counts * STAFF_WORKING_DAYS  # round trips a year
+    em = _travel.travel_emissions(trips, km, shares, factors, occupancy=STAFF_CAR_OCCUPANCY)
+    out = pd.DataFrame({c.ZONE_ID: study.zones[c.ZONE_ID].astype(str).to_numpy(), "staff": counts,
+                        "trip_km": km})  # fmt: skip
+    out = pd.concat([out, em.reset_index(drop=True)], axis=1)
+    return out[out["staff"] > 0].reset_index(drop=True)
 
 
 def cost_assumptions(cfg: StudyConfig) -> Any:

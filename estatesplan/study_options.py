@@ -302,7 +302,8 @@ def study_options(study: Study, cfg: StudyConfig) -> OptionsResults:
 
 
 def option_scenarios(ranked: pd.DataFrame, asset_types: dict[str, str]) -> list[Any]:
-    """Each neighbourhood's top-ranked option as a scenario (its released sites close).
+    """Each neighbourhood's best-ranked option (other than "do nothing") as a scenario:
+    its released sites close and its hubs host services.
 
     Parameters
     ----------
@@ -314,17 +315,17 @@ def option_scenarios(ranked: pd.DataFrame, asset_types: dict[str, str]) -> list[
     Returns
     -------
     list of estatesplan.scenarios.Scenario
-        One per neighbourhood whose top option is not "do nothing" and releases sites.
+        One per neighbourhood with at least one option.
     """
     from .contracts import HEALTH_ASSET_TYPES
     from .scenarios import Scenario
 
-    top = ranked[(ranked["rank"] == 1) & (ranked["origin"] != "baseline")]
+    options = ranked[ranked["origin"] != "baseline"].sort_values(["neighbourhood_id", "rank"])
     out = []
-    for _, row in top.drop_duplicates("neighbourhood_id").iterrows():
+    for _, row in options.drop_duplicates("neighbourhood_id").iterrows():
         released = tuple(x for x in str(row["released"]).split(";") if x and x != "nan")
         hubs = [x for x in str(row["hubs"]).split(";") if x and x != "nan"]
-        if released:
+        if hubs:
             out.append(
                 Scenario(
                     name=f"{row['neighbourhood_id']}: {row['option_id']}",
@@ -334,7 +335,7 @@ def option_scenarios(ranked: pd.DataFrame, asset_types: dict[str, str]) -> list[
                         for h in hubs
                         if asset_types.get(h) not in HEALTH_ASSET_TYPES
                     ),
-                    description=f"top-ranked option of {row['neighbourhood_id']}: {row['label']}"
+                    description=f"best option of {row['neighbourhood_id']} (rank {row['rank']}): {row['label']}"
                     " (hubs that are not health sites count as health centres once services "
                     "move in)",
                 )

@@ -285,6 +285,12 @@ def test_population_raster_and_staff_origins_in_the_pipeline(tmp_path: Path) -> 
     assert (commute["staff"] == 30).all()
     fca = study.access.zones
     assert fca["fca_2sfca"].notna().any()
+    # staff commuting carbon: 30 staff × 220 days, round trips to the nearest staff site
+    assert study.carbon is not None
+    staff = study.carbon.staff
+    assert len(staff) == 10 and staff["staff"].sum() == 30
+    assert staff["trips"].sum() == pytest.approx(30 * 220 * 2)
+    assert study.carbon.settings["staff_commuting_tco2e"] == pytest.approx(staff["tco2e"].sum())
 
 
 def test_rewrite_removes_outputs_the_new_run_did_not_produce(demo: Study, tmp_path: Path) -> None:
