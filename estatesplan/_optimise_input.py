@@ -45,7 +45,8 @@ class Problem:
     NaN for covering); ``allowed`` the candidate sites (not forbidden) and ``must`` the
     must-open ones, both sorted site indices; ``capacity`` one value per site in demand
     units, or None; ``group_weights`` is groups × rows; ``required`` flags the rows a
-    set covering must cover.
+    set covering must cover; ``pair_mask`` (rows × sites), when set, drops the pairs
+    that Lagrangian reduced costs showed cannot be in a better solution.
     """
 
     kind: Kind
@@ -62,6 +63,7 @@ class Problem:
     baselines: _FArr
     required: _BArr
     time_limit: float
+    pair_mask: _BArr | None = None
 
     @property
     def rows(self) -> _IArr:
@@ -74,9 +76,10 @@ class Problem:
     def reach(self, rows: _IArr, sites: _IArr) -> _BArr:
         """Whether each row reaches each site: finite (p-median) or within the threshold."""
         block = self.cost[np.ix_(rows, sites)]
-        if self.kind == "p_median":
-            return np.isfinite(block)
-        return block <= self.threshold  # NaN compares False
+        ok = np.isfinite(block) if self.kind == "p_median" else block <= self.threshold
+        if self.pair_mask is not None:
+            ok &= self.pair_mask[np.ix_(rows, sites)]
+        return ok
 
 
 def nearest_open(cost: _FArr, sites: _IArr, limit: float) -> tuple[_IArr, _FArr]:

@@ -54,7 +54,8 @@ class MilpResult:
     shares of a capacitated model (None otherwise); ``unserved`` the share of each row
     served by no reachable site (capacitated p-median) or not covered (capacitated
     covering), else None; ``objective`` and ``bound`` in the public units (weighted
-    minutes, covered demand, sites), NaN when unknown.
+    minutes, covered demand, sites), NaN when unknown; ``y`` the site variables' values
+    (allowed sites in order; fractional for the LP relaxation), None when unsolved.
     """
 
     open: _IArr
@@ -68,6 +69,7 @@ class MilpResult:
     infeasible: bool
     n_variables: int
     n_constraints: int
+    y: _FArr | None = None
 
 
 class _Rows:
@@ -286,8 +288,9 @@ def solve_milp(p: Problem, *, time_limit: float, relax: bool = False) -> MilpRes
         opened = p.allowed[y > 0.5]
         if p.capacity is not None:
             flows, unserved = _flows(p, res.x, info)
+    y_all = np.asarray(res.x[: len(p.allowed)], dtype=np.float64) if has_x else None
     return MilpResult(opened, flows, unserved, obj, bound, str(res.message), res.status == 0,
-                      has_x, res.status == 2, n, cons.n)  # fmt: skip
+                      has_x, res.status == 2, n, cons.n, y_all)  # fmt: skip
 
 
 def _flows(p: Problem, x: _FArr, info: dict[str, Any]) -> tuple[Any, _FArr]:

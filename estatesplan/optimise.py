@@ -34,18 +34,27 @@ Conventions
 
 Methods
 -------
-- ``"exact"``: a MILP (strong formulation, sparse, only the pairs that matter) solved by
-  HiGHS through :func:`scipy.optimize.milp` with a relative gap of 1e-9; ``bound`` is
-  HiGHS's dual bound. When ``time_limit_s`` runs out the best solution found is
-  returned with its gap (``status`` says so).
-- ``"heuristic"``: greedy plus vertex-substitution interchange (Teitz–Bart, Whitaker's
-  fast evaluation) for the p-median and maximal covering; greedy plus redundancy
-  removal and two-for-one swaps for set covering. ``bound`` is a Lagrangian bound
-  (p-median; subgradient, at most the LP relaxation bound) or the LP relaxation bound
-  solved by HiGHS (covering). No capacity.
-- ``"auto"``: exact when the model has at most :data:`EXACT_MAX_VARIABLES` variables or
-  has capacity, else the heuristic. If the exact solve finds no solution in time, the
-  heuristic's answer is returned.
+- ``"exact"``: a MILP (strong formulation, sparse: only the pairs that matter) solved by
+  HiGHS through :func:`scipy.optimize.milp` with a relative gap of 1e-9; ``bound`` is the
+  proven dual bound. Cheaper proofs are tried first. Uncapacitated p-median: the
+  heuristic and a Lagrangian bound; if they meet, that is the proof; otherwise the
+  sites and pairs that the Lagrangian reduced costs show cannot be in a better solution
+  are removed (Beasley 1993) and the MILP is solved over the rest. Uncapacitated
+  covering: dominated sites and rows are removed (standard set-covering reductions),
+  then the LP relaxation and a solution built from it; if they meet, that is the
+  proof. When ``time_limit_s`` runs out, the best solution found is returned with its
+  gap (``status`` says so).
+- ``"heuristic"``: greedy plus vertex-substitution interchange (Teitz–Bart, with
+  Whitaker's fast evaluation of every swap at once) and seeded perturbation restarts,
+  for the p-median and maximal covering, each followed by one more descent from the
+  relaxation's sites; for set covering, LP-ordered greedy with redundant sites dropped,
+  then Beasley's Lagrangian heuristic and two-for-one replacements. ``bound`` is a
+  Lagrangian bound for the p-median (subgradient; never above the LP relaxation bound,
+  so the gap reported is at least the gap to the LP bound) and the LP relaxation bound
+  solved by HiGHS for covering (rounded up for set covering). No capacity.
+- ``"auto"``: as ``"exact"`` when the cheaper proofs succeed or the MILP (for the
+  p-median: after fixing) has at most :data:`EXACT_MAX_VARIABLES` variables, or has
+  capacity; else the heuristic's answer with its bound.
 """
 
 from __future__ import annotations
@@ -54,24 +63,13 @@ import logging
 import math
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
 
-from ._optimise_heuristic import (
-    LocalSearch,
-    lagrangian_bound,
-    local_search,
-    set_cover_greedy,
-    values,
-    weights_and_limits,
-)
-from ._optimise_input import Kind, Method, Problem, build_problem, nearest_open
-from ._optimise_milp import count_variables, solve_milp
-from .errors import InfeasibleError
-from .validate import format_ids
+from ._optimise_input import Kind, build_problem
+from ._optimise_result import Solution, assemble
+from ._optimise_solve import EXACT_MAX_VARIABLES, solve
 
 __all__ = [
     "EXACT_MAX_VARIABLES",
@@ -85,99 +83,9 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-EXACT_MAX_VARIABLES: Final = 40_000
-"""``method="auto"`` solves exactly up to this many MILP variables (sites + modelled pairs
-+ rows for the p-median; sites + rows for uncapacitated covering), else heuristically."""
-
 _FArr = npt.NDArray[np.float64]
 _IArr = npt.NDArray[np.int64]
 _Equity = Mapping[str, tuple[npt.ArrayLike, float]]
-
-
-def _frozen(a: npt.NDArray[Any]) -> npt.NDArray[Any]:
-    a.setflags(write=False)
-    return a
-
-
-@dataclass(frozen=True, eq=False)
-class Solution:
-    """Hubs chosen by an optimiser, with how good they are and how sure we are.
-
-    Attributes
-    ----------
-    kind
-        "p_median", "max_covering" or "set_covering".
-    open
-        Open site indices (columns of ``cost``), sorted.
-    assignment
-        Per demand row: the site serving it (its nearest open site; with capacity the
-        site taking the largest share), or -1: none reachable (p-median) or none within
-        the threshold (covering).
-    minutes
-        Per demand row: minutes to its site (with capacity, the share-weighted mean over
-        its reachable shares); NaN where ``assignment`` is -1.
-    objective
-        p-median: total demand × minutes (unreachable demand at ``penalty_minutes``);
-        max covering: demand covered; set covering: number of sites.
-    bound
-        Proven bound on the optimum in the same units (lower for p-median and set
-        covering, upper for max covering): HiGHS's dual bound (exact) or the
-        Lagrangian / LP relaxation bound (heuristic); NaN when unknown.
-    gap
-        ``|objective - bound| / |objective|``: 0 when proven optimal.
-    method
-        "exact", "heuristic" or "given" (:func:`evaluate_sites`).
-    status
-        What happened, in words (optimal, time limit, swaps made, bound used).
-    seconds
-        Wall time of the call.
-    total_demand
-        Sum of ``demand``.
-    covered_share
-        Share of demand within the threshold (covering); None for the p-median.
-    mean_minutes
-        Demand-weighted mean minutes to the assigned site over the demand that has one
-        (NaN when none).
-    unserved_demand
-        p-median: demand with no reachable open site (charged ``penalty_minutes``);
-        covering: demand not covered.
-    penalty_minutes
-        Minutes charged per unit of unreachable demand (p-median), else None.
-    threshold_min
-        Coverage threshold in minutes (covering), else None.
-    groups
-        Each equity group's achieved value (p-median: weighted mean minutes; covering:
-        covered share).
-    baselines
-        Each equity group's baseline, as given.
-    allocation
-        With capacity: a ``scipy.sparse.csr_array`` of demand row × site shares (rows
-        sum to the served share); None otherwise.
-    n_variables
-        Variables of the exact model (reported for every method: its size decides
-        ``"auto"``).
-    """
-
-    kind: str
-    open: _IArr
-    assignment: _IArr
-    minutes: _FArr
-    objective: float
-    bound: float
-    gap: float
-    method: str
-    status: str
-    seconds: float
-    total_demand: float
-    covered_share: float | None
-    mean_minutes: float
-    unserved_demand: float
-    penalty_minutes: float | None
-    threshold_min: float | None
-    groups: Mapping[str, float] = field(default_factory=dict)
-    baselines: Mapping[str, float] = field(default_factory=dict)
-    allocation: Any = None
-    n_variables: int = 0
 
 
 # --- public solvers -----------------------------------------------------------------------
@@ -245,7 +153,7 @@ def p_median(
                          capacity=capacity, site_capacity=site_capacity, must_open=must_open,
                          forbidden=forbidden, equity=equity, method=method,
                          time_limit_s=time_limit_s, what="p_median")  # fmt: skip
-    return _solve(p, m, t0)
+    return solve(p, m, t0)
 
 
 def max_covering(
@@ -295,7 +203,7 @@ def max_covering(
                          capacity=capacity, site_capacity=site_capacity, must_open=must_open,
                          forbidden=forbidden, equity=equity, method=method,
                          time_limit_s=time_limit_s, what="max_covering")  # fmt: skip
-    return _solve(p, m, t0)
+    return solve(p, m, t0)
 
 
 def set_covering(
@@ -341,15 +249,15 @@ def set_covering(
 
     Examples
     --------
-    >>> set_covering([[1.0, 9.0], [8.0, 2.0], [9.0, 1.0]], 9.0).open.tolist()
-    [1]
+    >>> set_covering([[1.0, 9.0], [8.0, 2.0], [9.0, 1.0]], 8.0).open.tolist()
+    [0, 1]
     """
     t0 = time.perf_counter()
     p, m = build_problem("set_covering", cost, demand, None, threshold_min,
                          unreachable_min=None, capacity=capacity, site_capacity=site_capacity,
                          must_open=must_open, forbidden=forbidden, equity=equity,
                          method=method, time_limit_s=time_limit_s, what="set_covering")  # fmt: skip
-    return _solve(p, m, t0)
+    return solve(p, m, t0)
 
 
 def evaluate_sites(
@@ -392,7 +300,7 @@ def evaluate_sites(
                          capacity=False, site_capacity=None, must_open=list(open_sites),
                          forbidden=(), equity=None, method="auto", time_limit_s=1.0,
                          what="evaluate_sites")  # fmt: skip
-    return _assemble(p, p.must, None, math.nan, "given", "given sites scored", t0, 0)
+    return assemble(p, p.must, None, math.nan, "given", "given sites scored", t0, 0)
 
 
 def equity_baselines(
@@ -433,186 +341,3 @@ def equity_baselines(
         out[name] = (np.asarray(weights, dtype=np.float64), float(value))
     return out
 
-
-# --- solving ------------------------------------------------------------------------------
-
-
-def _solve(p: Problem, method: Method, t0: float) -> Solution:
-    n_vars = count_variables(p)
-    exact = method == "exact" or (
-        method == "auto" and (p.capacity is not None or n_vars <= EXACT_MAX_VARIABLES)
-    )
-    deadline = t0 + p.time_limit
-    if exact:
-        r = solve_milp(p, time_limit=deadline - time.perf_counter())
-        if r.infeasible:
-            raise InfeasibleError(_infeasible(p))
-        if r.feasible:
-            status = "optimal" if r.optimal else f"stopped before proof of optimality: {r.status}"
-            return _assemble(p, r.open, r.flows, r.bound, "exact", status, t0, n_vars)
-        if method == "exact" or p.capacity is not None:
-            msg = (
-                f"{p.kind}: no feasible solution found within time_limit_s = {p.time_limit:g} "
-                f"s ({r.status}); raise the limit or use method='heuristic'."
-            )
-            raise InfeasibleError(msg)
-        deadline = time.perf_counter() + p.time_limit
-    opened, bound, status = _heuristic(p, deadline)
-    return _assemble(p, opened, None, bound, "heuristic", status, t0, n_vars)
-
-
-def _heuristic(p: Problem, deadline: float) -> tuple[_IArr, float, str]:
-    t0 = time.perf_counter()
-    must_pos = np.searchsorted(p.allowed, p.must).astype(np.int64)
-    if p.kind == "set_covering":
-        rows = np.flatnonzero(p.required | (p.group_weights > 0).any(axis=0))
-        gw = p.group_weights[:, rows] / p.group_weights.sum(axis=1, keepdims=True)
-        pos, swaps = set_cover_greedy(p.reach(rows, p.allowed), p.required[rows], gw,
-                                      p.baselines, must_pos, deadline=deadline)  # fmt: skip
-        opened = p.allowed[pos]
-        _check_heuristic_equity(p, opened)
-        lp = solve_milp(p, time_limit=max(deadline - time.perf_counter(), 1.0), relax=True)
-        bound = math.ceil(lp.bound - 1e-6) if math.isfinite(lp.bound) else math.nan
-        return opened, float(bound), (f"heuristic: greedy + redundancy removal, {swaps} "
-                                      "two-for-one swaps; bound: LP relaxation (HiGHS)")  # fmt: skip
-    rows = p.rows
-    v, none = values(p, rows)
-    w, limits, norms = weights_and_limits(p, rows)
-    ls = LocalSearch(v, w, limits, norms, none)
-    pos, swaps, timed_out = local_search(ls, p.k, must_pos, deadline=deadline)
-    opened = p.allowed[pos]
-    _check_heuristic_equity(p, opened)
-    t1 = time.perf_counter()
-    if p.kind == "p_median":
-        upper = float(ls.totals(ls.state(pos)[0])[0])
-        bound, iters = lagrangian_bound(ls, p.k, must_pos, upper,
-                                        deadline=max(deadline, t1 + 1.0))  # fmt: skip
-        how = f"Lagrangian relaxation, {iters} subgradient steps"
-    else:
-        bound = solve_milp(p, time_limit=max(deadline - t1, 1.0), relax=True).bound
-        how = "LP relaxation (HiGHS)"
-    logger.info("%s heuristic: %d rows × %d sites, %d swaps in %.3f s; bound (%s) in %.3f s",
-                p.kind, len(rows), len(p.allowed), swaps, t1 - t0, how,
-                time.perf_counter() - t1)  # fmt: skip
-    note = " (time limit reached during interchange)" if timed_out else ""
-    return opened, bound, f"heuristic: greedy + interchange, {swaps} swaps{note}; bound: {how}"
-
-
-def _check_heuristic_equity(p: Problem, opened: _IArr) -> None:
-    if not p.groups:
-        return
-    achieved = _group_values(p, opened)
-    short = [
-        f"{g} ({a:.6g} vs baseline {b:.6g})"
-        for g, a, b in zip(p.groups, achieved, p.baselines, strict=True)
-        if (a > b * (1 + 1e-9) + 1e-9 if p.kind == "p_median" else a < b - 1e-9)
-    ]
-    if short:
-        msg = (
-            f"{p.kind}: the heuristic found no set of sites meeting every equity baseline: "
-            f"{'; '.join(short)}; try method='exact' or relax the baselines."
-        )
-        raise InfeasibleError(msg)
-
-
-def _infeasible(p: Problem) -> str:
-    parts = [f"{len(p.groups)} equity baselines ({format_ids(p.groups)})"] if p.groups else []
-    if p.capacity is not None:
-        parts.append(f"site capacities (total {p.capacity[p.allowed].sum():g} for demand "
-                     f"{p.demand.sum():g})")  # fmt: skip
-    if p.kind != "set_covering":
-        parts.append(f"k = {p.k}")
-    return (
-        f"{p.kind}: no choice of sites meets {' together with '.join(parts) or 'the constraints'}"
-        f" ({len(p.allowed)} allowed sites, {len(p.must)} must open); relax one of them."
-    )
-
-
-# --- results ------------------------------------------------------------------------------
-
-
-def _limit(p: Problem) -> float:
-    return math.inf if p.kind == "p_median" else p.threshold
-
-
-def _group_values(p: Problem, opened: _IArr) -> _FArr:
-    site, minutes = nearest_open(p.cost, opened, _limit(p))
-    if p.kind == "p_median":
-        per_row = np.where(site >= 0, minutes, p.penalty)
-    else:
-        per_row = (site >= 0).astype(np.float64)
-    return np.asarray(p.group_weights @ per_row / p.group_weights.sum(axis=1), dtype=np.float64)
-
-
-def _assemble(
-    p: Problem, opened: _IArr, flows: Any, bound: float, method: str, status: str, t0: float,
-    n_vars: int,
-) -> Solution:  # fmt: skip
-    opened = np.sort(np.asarray(opened, dtype=np.int64))
-    d, total = p.demand, float(p.demand.sum())
-    site, minutes = nearest_open(p.cost, opened, _limit(p))
-    if flows is None:
-        served = (site >= 0).astype(np.float64)
-        reached_min = np.where(site >= 0, minutes, 0.0)
-    else:
-        served, reached_min, site, minutes = _from_flows(p, flows, site, minutes)
-    if p.kind == "p_median":
-        per_row = reached_min * served + p.penalty * (1.0 - served)
-        objective = float(d @ per_row)
-        covered, group_rows = None, per_row
-    else:
-        covered = float(d @ served)
-        objective = covered if p.kind == "max_covering" else float(len(opened))
-        group_rows = served
-    weight = float(d @ served)
-    mean = float(d @ (reached_min * served)) / weight if weight > 0 else math.nan
-    groups = p.group_weights @ group_rows / p.group_weights.sum(axis=1) if p.groups else []
-    gap = _gap(objective, bound)
-    seconds = time.perf_counter() - t0
-    logger.info("%s (%s): %d sites open, objective %.6g, bound %.6g, gap %.2e, in %.3f s",
-                p.kind, method, len(opened), objective, bound, gap, seconds)  # fmt: skip
-    return Solution(
-        kind=p.kind, open=_frozen(opened), assignment=_frozen(site), minutes=_frozen(minutes),
-        objective=objective, bound=float(bound), gap=gap, method=method, status=status,
-        seconds=seconds, total_demand=total,
-        covered_share=None if covered is None else covered / total, mean_minutes=mean,
-        unserved_demand=float(d @ (1.0 - served)),
-        penalty_minutes=p.penalty if p.kind == "p_median" else None,
-        threshold_min=None if p.kind == "p_median" else p.threshold,
-        groups=dict(zip(p.groups, map(float, groups), strict=True)),
-        baselines=dict(zip(p.groups, map(float, p.baselines), strict=True)),
-        allocation=flows, n_variables=n_vars,
-    )  # fmt: skip
-
-
-def _from_flows(
-    p: Problem, flows: Any, site: _IArr, minutes: _FArr
-) -> tuple[_FArr, _FArr, _IArr, _FArr]:
-    """Served share, mean reachable minutes, main site and minutes per row (capacity).
-
-    Rows without demand use no capacity: those the model left out get their nearest
-    open site.
-    """
-    coo = flows.tocoo()
-    r, c, share = coo.row, coo.col, coo.data
-    n = p.cost.shape[0]
-    served = np.bincount(r, weights=share, minlength=n)
-    tsum = np.bincount(r, weights=share * p.cost[r, c], minlength=n)
-    mean = np.divide(tsum, served, out=np.zeros(n), where=served > 0)
-    main = np.full(n, -1, dtype=np.int64)
-    order = np.lexsort((-share, r))  # per row, largest share first
-    first = np.ones(len(order), dtype=np.bool_)
-    first[1:] = r[order][1:] != r[order][:-1]
-    main[r[order][first]] = c[order][first]
-    free = (p.demand == 0) & (served == 0) & (site >= 0)
-    served[free], mean[free], main[free] = 1.0, minutes[free], site[free]
-    return np.clip(served, 0.0, 1.0), mean, main, np.where(main >= 0, mean, np.nan)
-
-
-def _gap(objective: float, bound: float) -> float:
-    if not math.isfinite(bound) or not math.isfinite(objective):
-        return math.nan
-    diff = abs(objective - bound)
-    if diff <= 1e-9 * max(abs(objective), 1.0):
-        return 0.0
-    return diff / abs(objective) if objective else math.inf
