@@ -243,6 +243,7 @@ def _manifest(study: Study) -> dict[str, Any]:
         "notice": SYNTHETIC_NOTICE if study.synthetic else None,
         "estatesplan_version": __version__,
         "config_digest": study.config_digest,
+        "config_path": study.config_path,
         "analysis_crs": str(study.zones.crs),
         "counts": {
             "assets": len(study.assets),
@@ -682,6 +683,7 @@ def read_study(out_dir: str | os.PathLike[str]) -> Study:
         area=frames.get("area"),
         sources=sources,
         config_digest=manifest.get("config_digest", ""),
+        config_path=str(manifest.get("config_path") or ""),
         matrices=matrices,
         access=_read_access(folder, manifest),
         carbon=_read_carbon(folder, manifest),

@@ -494,6 +494,7 @@ def run_study(
         area=area,
         sources=tuple(zone_records + asset_records + nbh_records),
         config_digest=cfg.digest(),
+        config_path=str(cfg.path) if cfg.path is not None else "",
         matrices=mats,
         access=result,
         carbon=carbon_result,

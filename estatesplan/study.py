@@ -71,6 +71,8 @@ class Study:
         Provenance of every input.
     config_digest
         Digest of the normalised config that produced this study.
+    config_path
+        The study config file that produced it ("" when unknown).
     matrices
         Travel-time matrices (zones × assets, minutes) by mode; empty when the
         study names no street network or they were not asked for.
@@ -95,6 +97,7 @@ class Study:
     area: gpd.GeoDataFrame | None = None
     sources: tuple[SourceRecord, ...] = field(default_factory=tuple)
     config_digest: str = ""
+    config_path: str = ""
     matrices: dict[str, TravelTimeMatrix] = field(default_factory=dict)
     access: AccessResults | None = None
     carbon: CarbonResults | None = None

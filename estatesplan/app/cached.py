@@ -1,4 +1,4 @@
-"""Streamlit caches around the core: one loaded study per source, shared across reruns.
+"""Streamlit caches around the core: one loaded workspace per source, shared across reruns.
 
 No logic lives here: each function only calls the core and lets Streamlit cache it.
 """
@@ -7,15 +7,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ..errors import EstatesplanError
-from ..study import Study
+from ..workspace import Workspace, load_workspace
 
-__all__ = ["get_study"]
+__all__ = ["get_workspace"]
 
 
 @st.cache_resource(show_spinner="Loading study…", max_entries=4)
-def get_study(source: str) -> Study:
-    """Load a study once per source and keep it for every session.
+def get_workspace(source: str) -> Workspace:
+    """Load a study (with its config and lazily built networks) once per source.
 
     Parameters
     ----------
@@ -25,22 +24,12 @@ def get_study(source: str) -> Study:
 
     Returns
     -------
-    Study
-        The loaded study; shared between sessions, so callers must not modify it.
+    Workspace
+        Shared between sessions, so callers must not modify its study.
 
     Raises
     ------
     EstatesplanError
-        If the study cannot be loaded (the message says why), or this installation
-        has no study loader.
+        If the study cannot be loaded (the message says why).
     """
-    try:
-        from ..pipeline import load_study  # imported here: the app starts without it
-    except ImportError as err:
-        msg = (
-            "this installation of estatesplan cannot load studies yet "
-            f"(estatesplan.pipeline.load_study is missing: {err}). Update estatesplan."
-        )
-        raise EstatesplanError(msg) from err
-    study: Study = load_study(source)
-    return study
+    return load_workspace(source)

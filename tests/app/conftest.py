@@ -19,6 +19,7 @@ from shapely.geometry import Point, box
 from estatesplan import contracts as c
 from estatesplan.cohorts import cohort_weights
 from estatesplan.study import SourceRecord, Study
+from estatesplan.workspace import Workspace
 
 X0, Y0, SIDE = 528_000.0, 182_000.0, 500.0
 POPULATION = [1000.0, 1200.0, 800.0, 1500.0, 900.0, 600.0]
@@ -154,6 +155,20 @@ def make_tiny_study(*, synthetic: bool = True, name: str = "Demoborough") -> Stu
         synthetic=synthetic,
         sources=sources,
     )
+
+
+@pytest.fixture(scope="session")
+def demo_workspace() -> Workspace:
+    """The demo study (seed 0) with its config, built once per test process (about
+    20 s; matrices come from the on-disk cache after the first run)."""
+    import warnings
+
+    from estatesplan.errors import SyntheticDataWarning
+    from estatesplan.workspace import load_workspace
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SyntheticDataWarning)
+        return load_workspace("demo")
 
 
 @pytest.fixture

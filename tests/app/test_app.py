@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from estatesplan.app import state, views
 from estatesplan.study import Study
+from estatesplan.workspace import Workspace
 
 pytestmark = pytest.mark.app
 
@@ -232,18 +233,27 @@ def test_app_file_with_missing_study_shows_error(
     assert at.text_input(key=state.STUDY_PATH).value == str(missing)
 
 
-def test_demo_page_shows_access_carbon_and_options() -> None:
-    from estatesplan import pipeline
-
-    demo = pipeline.demo_study(seed=0)
-    at = _run(demo)
+def test_demo_pages_show_access_carbon_and_options(demo_workspace: Workspace) -> None:
+    at = _run(demo_workspace)  # type: ignore[arg-type]
     assert not at.exception and not at.error
-    heads = [h.value for h in at.subheader]
-    assert {"Access", "Carbon and cost"} <= set(heads)
-    assert any(h.startswith("Co-location options") for h in heads)
+    assert at.radio(key=views.PAGE).value == "Estate map"
+    at.radio(key=views.PAGE).set_value("Access").run()
+    assert not at.exception and not at.error
     access = _table(at, "share_within_20")
     assert set(access["cohort"]) == {"over_65"}  # the selected cohort
     assert "why" in _table(at, "why").columns
+    at.radio(key=views.PAGE).set_value("Carbon and cost").run()
+    assert not at.exception and not at.error
+    assert any("tCO2e a year" in cap.value for cap in at.caption)
+    at.radio(key=views.PAGE).set_value("Co-location").run()
+    assert not at.exception and not at.error
     options = _table(at, "option_id")
     assert (options["rank"] <= 3).all()
-    assert any("tCO2e a year" in cap.value for cap in at.caption)
+
+
+def test_every_page_renders_on_the_demo(demo_workspace: Workspace) -> None:
+    at = _run(demo_workspace)  # type: ignore[arg-type]
+    for page in views.PAGES:
+        at.radio(key=views.PAGE).set_value(page).run()
+        assert not at.exception, page
+        assert not at.error, page
