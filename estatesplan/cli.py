@@ -135,6 +135,8 @@ def _serve(source: str, *, port: int) -> int:
         str(port),
         "--browser.gatherUsageStats",
         "false",
+        "--server.enableStaticServing",  # Leaflet from estatesplan/app/static: no CDN
+        "true",
     ]
     print(f"serving the map app at http://localhost:{port} (Ctrl+C to stop)")
     try:

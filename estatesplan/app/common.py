@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import NoReturn
+from collections.abc import Sequence
+from typing import Any, NoReturn
 
+import folium
 import streamlit as st
+from streamlit_folium import st_folium
 
 from ..errors import EstatesplanError
+from ..map_assets import local_leaflet
 
-__all__ = ["show_error", "synthetic_caption"]
+__all__ = ["show_error", "show_map", "synthetic_caption"]
 
 
 def show_error(err: EstatesplanError) -> NoReturn:
@@ -21,3 +25,18 @@ def synthetic_caption(synthetic: bool) -> None:
     """Under a table or chart of a synthetic study: say the numbers are invented."""
     if synthetic:
         st.caption("Synthetic data: every number here is computed on the invented demo area.")
+
+
+def show_map(
+    fmap: folium.Map,
+    *,
+    key: str,
+    height: int = 560,
+    returned_objects: Sequence[str] = (),
+) -> dict[str, Any] | None:
+    """Draw a folium map with the app's own Leaflet (no CDN) and return what
+    ``st_folium`` returns (clicks etc., only ``returned_objects``)."""
+    local_leaflet(fmap)
+    out = st_folium(fmap, key=key, height=height, returned_objects=list(returned_objects),
+                    use_container_width=True)  # fmt: skip
+    return out if isinstance(out, dict) else None

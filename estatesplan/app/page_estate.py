@@ -15,7 +15,6 @@ from typing import Any, Final
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 from .. import contracts as c
 from .. import maps
@@ -23,7 +22,7 @@ from ..errors import EstatesplanError
 from ..study import Study
 from ..workspace import Workspace
 from . import state as s
-from .common import show_error
+from .common import show_error, show_map
 
 __all__ = ["asset_table", "render", "study_choices", "zone_table"]
 
@@ -171,12 +170,8 @@ def render(ws: Workspace) -> None:
         zones = zone_table(study, cohort) if cohort is not None else None
     except EstatesplanError as err:
         show_error(err)
-    returned = st_folium(
-        fmap,
-        key=s.MAIN_MAP,
-        returned_objects=["last_object_clicked"],
-        height=MAP_HEIGHT_PX,
-        use_container_width=True,
+    returned = show_map(
+        fmap, key=s.MAIN_MAP, returned_objects=["last_object_clicked"], height=MAP_HEIGHT_PX
     )
     picked = _clicked_asset(assets, (returned or {}).get("last_object_clicked"))
     if picked is not None:

@@ -19,6 +19,7 @@ import streamlit as st
 from .. import maps
 from ..errors import EstatesplanError
 from ..study import Study
+from ..uploads import LAYER_SUFFIXES, Upload, prepare_uploads
 from ..workspace import Workspace
 from . import (
     cached,
@@ -33,7 +34,9 @@ from . import state as s
 from .common import show_error
 from .page_estate import asset_table, zone_table
 
-__all__ = ["EXAMPLES_DIR", "PAGES", "asset_table", "main", "source_options", "zone_table"]
+__all__ = [
+    "EXAMPLES_DIR", "PAGES", "asset_table", "main", "open_uploads", "source_options", "zone_table",
+]  # fmt: skip
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +54,19 @@ PAGES: Final[dict[str, Callable[[Workspace], None]]] = {
 """Page label → drawing function, in the order of the page switcher."""
 PAGE: Final = "page"
 """Session-state key of the page switcher."""
+UPLOAD_KEYS: Final = {slot: f"upload_{slot}" for slot in LAYER_SUFFIXES}
+"""File uploaders, one per slot (zones, assets, neighbourhoods, network)."""
+UPLOAD_NAME: Final = "upload_name"
+UPLOAD_OPEN: Final = "upload_open"
+UPLOAD_ERROR: Final = "_upload_error"
+_UPLOAD_HELP: Final = {
+    "zones": "Polygons with zone_id and population (and Census age bands for cohorts).",
+    "assets": "Points (or a CSV with coordinates) with the asset register's columns.",
+    "neighbourhoods": "Optional polygons with neighbourhood_id and name; without them "
+    "neighbourhoods are proposed from the zones.",
+    "network": "Optional OpenStreetMap extract (.osm.pbf): adds travel times, access, "
+    "carbon and co-location.",
+}
 
 
 def source_options(examples_dir: Path = EXAMPLES_DIR) -> dict[str, str]:
@@ -122,6 +138,55 @@ def _sources(study: Study) -> None:
             st.caption(line)
 
 
+def open_uploads(state: s.StateLike, *, folder: Path | None = None) -> None:
+    """Write the files in the upload widgets beside a config and point the study path at
+    it (the next run opens that study); a refusal is kept under ``UPLOAD_ERROR``.
+
+    Parameters
+    ----------
+    state
+        ``st.session_state`` (or a mapping in tests) holding the uploaders' files
+        (objects with ``name`` and ``getvalue()``).
+    folder
+        Where uploads are written (default: the per-user cache).
+    """
+    files: dict[str, Upload | None] = {}
+    for slot, key in UPLOAD_KEYS.items():
+        f = state.get(key)
+        files[slot] = Upload(str(f.name), bytes(f.getvalue())) if f is not None else None
+    name = str(state.get(UPLOAD_NAME) or "").strip() or "Uploaded study"
+    try:
+        toml = prepare_uploads(files, name=name, folder=folder)
+    except EstatesplanError as err:
+        state[UPLOAD_ERROR] = str(err)
+        return
+    state[UPLOAD_ERROR] = ""
+    state[s.STUDY_PATH] = str(toml)
+
+
+def _open_uploads() -> None:
+    open_uploads(st.session_state)
+
+
+def _sidebar_uploads() -> None:
+    with st.sidebar.expander("Open your own files"):
+        st.text_input("Study name", key=UPLOAD_NAME, placeholder="Uploaded study")
+        for slot, key in UPLOAD_KEYS.items():
+            st.file_uploader(
+                slot.capitalize(),
+                type=sorted({sfx.rsplit(".", 1)[-1] for sfx in LAYER_SUFFIXES[slot]}),
+                key=key,
+                help=_UPLOAD_HELP[slot],
+            )
+        st.button("Open uploaded files", key=UPLOAD_OPEN, on_click=_open_uploads)
+        if message := st.session_state.get(UPLOAD_ERROR):
+            st.error(message)
+        st.caption(
+            "Files are checked against the same data contracts as `estatesplan run`; "
+            "problems are listed with the file, column and rows."
+        )
+
+
 def _sidebar_shared(cohorts: list[str]) -> str:
     """Page switcher, cohort and basemap; returns the page chosen."""
     st.sidebar.radio("Page", options=list(PAGES), key=PAGE)
@@ -158,6 +223,7 @@ def main(loader: Callable[[str], Workspace | Study] | None = None) -> None:
     if PAGE not in st.session_state:
         st.session_state[PAGE] = next(iter(PAGES))
     _sidebar_study(options)
+    _sidebar_uploads()
     source = _resolve_source(options)
     try:
         loaded = load(source)

@@ -257,3 +257,41 @@ def test_every_page_renders_on_the_demo(demo_workspace: Workspace) -> None:
         at.radio(key=views.PAGE).set_value(page).run()
         assert not at.exception, page
         assert not at.error, page
+
+
+class _FakeUpload:
+    """What Streamlit's uploader returns: a name and the bytes."""
+
+    def __init__(self, name: str, data: bytes) -> None:
+        self.name, self._data = name, data
+
+    def getvalue(self) -> bytes:
+        return self._data
+
+
+def test_open_uploads_points_the_study_at_the_written_config(tmp_path: Path) -> None:
+    session: dict[str, Any] = {views.UPLOAD_NAME: "Mine"}
+    views.open_uploads(session, folder=tmp_path)
+    assert "upload the zones and assets" in session[views.UPLOAD_ERROR]
+    assert state.STUDY_PATH not in session
+    session[views.UPLOAD_KEYS["zones"]] = _FakeUpload("z.gpkg", b"zones")
+    session[views.UPLOAD_KEYS["assets"]] = _FakeUpload("a.csv", b"assets")
+    views.open_uploads(session, folder=tmp_path)
+    assert session[views.UPLOAD_ERROR] == ""
+    toml = Path(session[state.STUDY_PATH])
+    assert toml.name == "study.toml" and (toml.parent / "a.csv").read_bytes() == b"assets"
+    assert 'name = "Mine"' in toml.read_text(encoding="utf-8")
+
+
+def test_bad_upload_study_shows_the_contract_error(tmp_path: Path) -> None:
+    """A config written for uploads whose zones file is not a GeoPackage: the page shows
+    the reader's message naming the file, not a traceback."""
+    session: dict[str, Any] = {}
+    session[views.UPLOAD_KEYS["zones"]] = _FakeUpload("zones.gpkg", b"not a geopackage")
+    session[views.UPLOAD_KEYS["assets"]] = _FakeUpload("assets.gpkg", b"nor this")
+    views.open_uploads(session, folder=tmp_path)
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT)
+    at.session_state[state.STUDY_PATH] = session[state.STUDY_PATH]
+    at.run()
+    assert not at.exception
+    assert len(at.error) == 1 and "zones.gpkg" in at.error[0].value
