@@ -18,7 +18,6 @@ import math
 import re
 import tempfile
 import time
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -187,7 +186,7 @@ def build_scenario(
         if not math.isfinite(site.get("gia_m2", 0.0)):
             problems.append("a new site's gia_m2 must be a number (m²)")
         problems += [p.replace(f"scenario {name!r}: ", "") for p in
-                     _sc._problems_of(_sc.Scenario(name, open=(site,)), set(ids))]  # fmt: skip
+                     _sc.check_scenario(_sc.Scenario(name, open=(site,)), set(ids))]  # fmt: skip
         if not all(math.isfinite(site.get(k, math.nan)) for k in ("x", "y")):
             problems.append("a new site needs finite x and y (metres, analysis CRS)")
         opened = (site,)
@@ -223,32 +222,6 @@ def scenarios_to_toml(scenarios: Sequence[_sc.Scenario]) -> str:
         return path.read_text(encoding="utf-8")
 
 
-def _shape_problems(data: Mapping[str, Any]) -> list[str]:
-    """Type checks that :func:`load_scenarios` assumes (so a bad file never raises TypeError)."""
-    out: list[str] = []
-    raw = data.get("scenario")
-    for i, s in enumerate(raw if isinstance(raw, list) else [], start=1):
-        if not isinstance(s, dict):
-            continue
-        where = f"scenario {s.get('name', f'#{i}')!r}"
-        if not _str_list(s.get("close", [])):
-            out.append(f"{where}: close must be a list of asset ids")
-        parts = {k: s.get(k, []) for k in ("open", "merge", "repurpose")}
-        ok = {k: v for k, v in parts.items() if isinstance(v, list) and all(isinstance(x, dict) for x in v)}  # fmt: skip
-        out += [f"{where}: {k} must be a list of tables" for k in parts if k not in ok]
-        if any(not (isinstance(m.get("into"), str) and _str_list(m.get("from"))) for m in ok.get("merge", [])):  # fmt: skip
-            out.append(f'{where}: each merge needs into = "id" and from = ["id", ...]')
-        if any(not isinstance(r.get("id"), str) for r in ok.get("repurpose", [])):
-            out.append(f'{where}: each repurpose needs id = "asset id"')
-        if any(not isinstance(o.get(k, 0.0), int | float) for o in ok.get("open", []) for k in "xy"):  # fmt: skip
-            out.append(f"{where}: an opened site's x and y must be numbers (metres)")
-    return out
-
-
-def _str_list(value: object) -> bool:
-    return isinstance(value, list) and all(isinstance(x, str) for x in value)
-
-
 def scenarios_from_toml(
     data: bytes | str, *, label: str = "scenario file", assets: pd.DataFrame | None = None
 ) -> list[_sc.Scenario]:
@@ -278,13 +251,6 @@ def scenarios_from_toml(
     except UnicodeDecodeError as err:
         msg = f"{label}: not a UTF-8 text file ({err.reason} at byte {err.start}); save it as UTF-8 TOML"
         raise ConfigError(msg) from None
-    try:
-        shape = _shape_problems(tomllib.loads(text))
-    except tomllib.TOMLDecodeError:
-        shape = []  # load_scenarios says so, in the core's words
-    if shape:
-        msg = f"{label}: " + "; ".join(shape)
-        raise ConfigError(msg)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "scenarios.toml"
         path.write_text(text, encoding="utf-8")
@@ -294,7 +260,7 @@ def scenarios_from_toml(
             raise ConfigError(str(err).replace(str(path), label)) from None
     if assets is not None:
         ids = set(assets[c.ASSET_ID].astype(str))
-        problems = [p for s in out for p in _sc._problems_of(s, ids)]
+        problems = [p for s in out for p in _sc.check_scenario(s, ids)]
         if problems:
             msg = f"{label}: " + "; ".join(problems) + ". Was it written for another study?"
             raise ConfigError(msg)

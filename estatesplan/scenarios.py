@@ -25,6 +25,7 @@ import logging
 import os
 import time
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Scenario",
     "apply_scenario",
+    "check_scenario",
     "compare_scenarios",
     "load_scenarios",
     "save_scenarios",
@@ -99,7 +101,9 @@ class Scenario:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
 
 
-def _problems_of(s: Scenario, ids: set[str]) -> list[str]:
+def check_scenario(s: Scenario, ids: set[str]) -> list[str]:
+    """Problems of scenario ``s`` against a study's asset ids (empty when it can apply):
+    ids that do not exist, opened sites lacking keys or reusing an id, unknown types."""
     out = []
     where = f"scenario {s.name!r}"
     unknown = sorted((s.closed() | {str(m.get("into")) for m in s.merge}
@@ -151,7 +155,7 @@ def apply_scenario(study: Study, scenario: Scenario, cfg: StudyConfig) -> Study:
     t0 = time.perf_counter()
     assets = study.assets
     ids = set(assets[c.ASSET_ID].astype(str))
-    problems = _problems_of(scenario, ids)
+    problems = check_scenario(scenario, ids)
     if problems:
         msg = "; ".join(problems) + ". Fix the scenario file."
         raise DataContractError(msg)
@@ -336,6 +340,32 @@ def zone_changes(baseline: Study, changed: Study, cfg: StudyConfig) -> pd.DataFr
     return out.reset_index()
 
 
+def _shape_problems(data: Mapping[str, Any]) -> list[str]:
+    """Type checks of the parsed file, so a malformed one is named, never a TypeError."""
+    out: list[str] = []
+    raw = data.get("scenario")
+    for i, s in enumerate(raw if isinstance(raw, list) else [], start=1):
+        if not isinstance(s, dict):
+            continue
+        where = f"scenario {s.get('name', f'#{i}')!r}"
+        if not _str_list(s.get("close", [])):
+            out.append(f"{where}: close must be a list of asset ids")
+        parts = {k: s.get(k, []) for k in ("open", "merge", "repurpose")}
+        ok = {k: v for k, v in parts.items() if isinstance(v, list) and all(isinstance(x, dict) for x in v)}  # fmt: skip
+        out += [f"{where}: {k} must be a list of tables" for k in parts if k not in ok]
+        if any(not (isinstance(m.get("into"), str) and _str_list(m.get("from"))) for m in ok.get("merge", [])):  # fmt: skip
+            out.append(f'{where}: each merge needs into = "id" and from = ["id", ...]')
+        if any(not isinstance(r.get("id"), str) for r in ok.get("repurpose", [])):
+            out.append(f'{where}: each repurpose needs id = "asset id"')
+        if any(not isinstance(o.get(k, 0.0), int | float) for o in ok.get("open", []) for k in "xy"):  # fmt: skip
+            out.append(f"{where}: an opened site's x and y must be numbers (metres)")
+    return out
+
+
+def _str_list(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(x, str) for x in value)
+
+
 def load_scenarios(path: str | os.PathLike[str]) -> list[Scenario]:
     """Read scenarios from a TOML file (``[[scenario]]`` tables).
 
@@ -354,7 +384,10 @@ def load_scenarios(path: str | os.PathLike[str]) -> list[Scenario]:
         msg = f"{p}: not a valid TOML scenario file ({err})"
         raise ConfigError(msg) from err
     raw = data.get("scenario", [])
-    problems: list[str] = []
+    problems: list[str] = _shape_problems(data)
+    if problems:
+        msg = f"{p}: " + "; ".join(problems)
+        raise ConfigError(msg)
     out: list[Scenario] = []
     if not isinstance(raw, list) or not raw:
         problems.append("no [[scenario]] tables")

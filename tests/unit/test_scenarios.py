@@ -91,3 +91,36 @@ def test_bad_scenarios(demo: tuple[Study, StudyConfig], tmp_path: Path) -> None:
         sc.load_scenarios(tmp_path / "bad.toml")
     with pytest.raises(ConfigError, match="not found"):
         sc.load_scenarios(tmp_path / "missing.toml")
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ('[[scenario]]\nname = "a"\nclose = "A1"\n', "close must be a list of asset ids"),
+        ('[[scenario]]\nname = "a"\nmerge = ["x"]\n', "merge must be a list of tables"),
+        ('[[scenario]]\nname = "a"\n[[scenario.merge]]\ninto = "A1"\nfrom = "A2"\n',
+         'each merge needs into = "id" and from'),
+        ('[[scenario]]\nname = "a"\nopen = [1]\n', "open must be a list of tables"),
+        ('[[scenario]]\nname = "a"\n[[scenario.open]]\nid = "N"\nx = "east"\ny = 0\n',
+         "an opened site.s x and y must be numbers"),
+        ('[[scenario]]\nname = "a"\n[[scenario.repurpose]]\nid = 3\n', "each repurpose needs id"),
+    ],
+)  # fmt: skip
+def test_malformed_scenario_files_are_named_not_type_errors(
+    text: str, match: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "s.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=rf"s\.toml: scenario 'a': {match}"):
+        sc.load_scenarios(path)
+
+
+def test_check_scenario_lists_every_problem() -> None:
+    s = sc.Scenario("x", close=("A1", "Z9"), open=({"id": "A1", "name": "n", "x": 0, "y": 0,
+                    "asset_type": "hub", "owner_type": "nhs_trust"},))  # fmt: skip
+    problems = sc.check_scenario(s, {"A1", "A2"})
+    assert problems == [
+        "scenario 'x': 1 asset ids not in the study (Z9)",
+        "scenario 'x': opened site id 'A1' already exists; give a new id",
+    ]
+    assert sc.check_scenario(sc.Scenario("ok", close=("A2",)), {"A1", "A2"}) == []
