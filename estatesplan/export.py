@@ -325,10 +325,12 @@ def write_study(study: Study, out_dir: str | os.PathLike[str]) -> dict[str, Path
     out.parent.mkdir(parents=True, exist_ok=True)
     zones = study.zones.join(study.cohort_weights.add_prefix("cohort_"))
     if study.access is not None:
-        zones = zones.join(zone_access_columns(study.zones, study.access.zones))
+        extra = zone_access_columns(study.zones, study.access.zones)
+        zones = zones.drop(columns=[c_ for c_ in extra.columns if c_ in zones]).join(extra)
     assets = study.assets
     if study.carbon is not None and not study.carbon.assets.empty:
-        assets = assets.join(asset_carbon_columns(study.assets, study.carbon.assets))
+        extra = asset_carbon_columns(study.assets, study.carbon.assets)
+        assets = assets.drop(columns=[c_ for c_ in extra.columns if c_ in assets]).join(extra)
     layers: dict[str, gpd.GeoDataFrame] = {
         "assets": assets,
         "zones": zones,

@@ -65,6 +65,18 @@ def test_write_and_read_round_trip(demo: Study, tmp_path: Path) -> None:
     assert manifest["synthetic"] is True
     csv = (tmp_path / "out" / "zones.csv").read_text().splitlines()[0]
     assert "cohort_over_65" in csv and "synthetic" in csv
+    # a study read back carries the joined access/carbon columns: writing it again works
+    # and gives the same columns, not a pandas "columns overlap" error
+    again = write_study(back, tmp_path / "again")
+    assert set(gpd.read_file(again["study.gpkg"], layer="zones").columns) == set(
+        gpd.read_file(files["study.gpkg"], layer="zones").columns
+    )
+    assert config_path_recorded(manifest, demo)
+
+
+def config_path_recorded(manifest: dict[str, object], study: Study) -> bool:
+    """The manifest records the config the study came from (the app reopens it)."""
+    return manifest.get("config_path") == study.config_path
 
 
 def test_geojson_reads_back_in_gdal(demo: Study, tmp_path: Path) -> None:
