@@ -151,9 +151,14 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--no-camden", action="store_true", help="the demo only")
     args = ap.parse_args(argv)
+    import logging
+
     import streamlit.logger
 
     streamlit.logger.set_log_level("error")  # AppTest's bare-mode notices
+    for name in ("streamlit.runtime.scriptrunner_utils.script_run_context",
+                 "streamlit.runtime.caching.cache_data_api"):  # fmt: skip
+        logging.getLogger(name).setLevel(logging.ERROR)
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; one run")
     bench("demo", ["demo"], None)
     camden = REPO / "examples" / "camden.toml"

@@ -11,6 +11,7 @@ follows its layer, the "SYNTHETIC DATA" banner and data attribution lines.
 from __future__ import annotations
 
 import html
+import json
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Final
@@ -35,6 +36,7 @@ __all__ = [
     "SVG_BODIES",
     "UNKNOWN_OWNER_COLOUR",
     "VIRIDIS",
+    "AssetMarkers",
     "Attribution",
     "LayerLegend",
     "SyntheticBanner",
@@ -268,6 +270,46 @@ def marker_svg(shape: str, colour: str) -> str:
         f'viewBox="0 0 18 18" style="display:block">'
         f'<g fill="{colour}" fill-opacity="0.95" stroke="#222222" stroke-width="1.2">{body}</g></svg>'
     )
+
+
+class AssetMarkers(MacroElement):
+    """Many icon markers drawn by one script from inline data (one template render).
+
+    folium compiles templates for every Marker, Tooltip, Popup and DivIcon it creates,
+    so a register of 650 sites took seconds to render; this element emits the markers'
+    data once and a loop that builds them with Leaflet's own ``L.marker``. Each marker
+    is a dict with ``lat``, ``lng`` (EPSG:4326), ``svg`` (icon HTML), ``tooltip`` and
+    ``popup`` (HTML, already escaped); it must be added to a layer (FeatureGroup).
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            (function (group, size) {
+                {{ this.data_json }}.forEach(function (d) {
+                    var icon = L.divIcon({html: d.svg, iconSize: [size, size],
+                        iconAnchor: [size / 2, size / 2], className: "estatesplan-asset"});
+                    L.marker([d.lat, d.lng], {icon: icon})
+                        .bindTooltip(d.tooltip)
+                        .bindPopup(d.popup, {maxWidth: {{ this.max_width }}})
+                        .addTo(group);
+                });
+            })({{ this._parent.get_name() }}, {{ this.size }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, markers: list[dict[str, object]], *, size: int, max_width: int = 320) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._name = "AssetMarkers"
+        self.markers = markers
+        self.size = int(size)
+        self.max_width = int(max_width)
+
+    @property
+    def data_json(self) -> str:
+        """The markers as a JSON array, safe inside a <script> element."""
+        return json.dumps(self.markers, allow_nan=False).replace("</", "<\\/")
 
 
 class LayerLegend(MacroElement):

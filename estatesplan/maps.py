@@ -41,6 +41,7 @@ from ._mapstyle import (
     POPUP_FIELDS,
     UNKNOWN_OWNER_COLOUR,
     VIRIDIS,
+    AssetMarkers,
     Attribution,
     LayerLegend,
     SyntheticBanner,
@@ -182,10 +183,11 @@ def asset_layer(assets: gpd.GeoDataFrame, *, name: str = "Assets") -> folium.Fea
     Returns
     -------
     folium.FeatureGroup
-        One :class:`folium.Marker` per asset at its EPSG:4326 position, drawn as an
-        inline-SVG shape (by asset-type family) filled with the owner-type colour,
-        with the name as tooltip and the estate attributes as popup; plus a legend
-        shown while the layer is on. Assets with missing geometry are skipped.
+        One marker per asset at its EPSG:4326 position (all drawn by one
+        :class:`AssetMarkers` element: its ``markers`` list holds them), an inline-SVG
+        shape (by asset-type family) filled with the owner-type colour, with the name
+        as tooltip and the estate attributes as popup; plus a legend shown while the
+        layer is on. Assets with missing geometry are skipped.
 
     Raises
     ------
@@ -201,6 +203,7 @@ def asset_layer(assets: gpd.GeoDataFrame, *, name: str = "Assets") -> folium.Fea
     records = shown.drop(columns=shown.geometry.name).to_dict(orient="records")
     owners_seen: dict[str, None] = {}
     families_seen: dict[str, None] = {}
+    markers: list[dict[str, object]] = []
     for record, geom, ok in zip(records, geometry, valid, strict=True):
         if not ok:
             continue
@@ -209,19 +212,14 @@ def asset_layer(assets: gpd.GeoDataFrame, *, name: str = "Assets") -> folium.Fea
         owners_seen[owner_type] = None
         families_seen[family] = None
         colour = OWNER_COLOURS.get(owner_type, UNKNOWN_OWNER_COLOUR)
-        icon = folium.DivIcon(
-            html=marker_svg(FAMILY_SHAPES[family], colour),
-            icon_size=(MARKER_PX, MARKER_PX),
-            icon_anchor=(MARKER_PX // 2, MARKER_PX // 2),
-            class_name="estatesplan-asset",
-        )
         label = record.get(c.NAME)
-        folium.Marker(
-            location=[float(geom.y), float(geom.x)],
-            icon=icon,
-            tooltip=folium.Tooltip(esc("unnamed" if is_unknown(label) else label)),
-            popup=folium.Popup(asset_popup_html(record), max_width=320),
-        ).add_to(group)
+        markers.append({
+            "lat": round(float(geom.y), 7), "lng": round(float(geom.x), 7),
+            "svg": marker_svg(FAMILY_SHAPES[family], colour),
+            "tooltip": esc("unnamed" if is_unknown(label) else label),
+            "popup": asset_popup_html(record),
+        })  # fmt: skip
+    group.add_child(AssetMarkers(markers, size=MARKER_PX))
     order = [o for o in OWNER_COLOURS if o in owners_seen] + [
         o for o in owners_seen if o not in OWNER_COLOURS
     ]

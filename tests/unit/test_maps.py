@@ -20,6 +20,7 @@ from shapely.geometry import Point, box
 
 from estatesplan import contracts as c
 from estatesplan import maps
+from estatesplan._mapstyle import AssetMarkers
 from estatesplan.cohorts import cohort_weights
 from estatesplan.errors import ConfigError, CrsError, DataContractError
 from estatesplan.study import SourceRecord, Study
@@ -119,17 +120,17 @@ def _children(element: object, kind: type) -> list:
     return found
 
 
-def _popup_html(marker: folium.Marker) -> str:
-    popup = _children(marker, folium.Popup)[0]
-    return popup.html.render()
+def _markers(layer: object) -> list[dict]:
+    """The asset markers a layer draws (one AssetMarkers element holds them all)."""
+    return [m for el in _children(layer, AssetMarkers) for m in el.markers]
 
 
-def _markers_by_tooltip(layer: folium.FeatureGroup) -> dict[str, folium.Marker]:
-    out = {}
-    for marker in _children(layer, folium.Marker):
-        tooltip = _children(marker, folium.Tooltip)[0]
-        out[tooltip.text] = marker
-    return out
+def _popup_html(marker: dict) -> str:
+    return str(marker["popup"])
+
+
+def _markers_by_tooltip(layer: folium.FeatureGroup) -> dict[str, dict]:
+    return {str(m["tooltip"]): m for m in _markers(layer)}
 
 
 # --- asset layer ---------------------------------------------------------------------------
@@ -137,23 +138,26 @@ def _markers_by_tooltip(layer: folium.FeatureGroup) -> dict[str, folium.Marker]:
 
 def test_asset_layer_has_one_marker_per_asset_in_lon_lat(study: Study) -> None:
     layer = maps.asset_layer(study.assets)
-    markers = _children(layer, folium.Marker)
+    markers = _markers(layer)
     assert len(markers) == 5
     for marker in markers:
-        lat, lon = marker.location
+        lat, lon = marker["lat"], marker["lng"]
         # central London: latitude about 51.5, longitude about -0.1 (not eastings/northings)
         assert 51.4 < lat < 51.6
         assert -0.3 < lon < 0.1
     # the asset at (X0+500, Y0+500) is south-west of the one at (X0+1500, Y0+1500)
     by_name = _markers_by_tooltip(layer)
-    surgery, church = by_name["Elm Surgery"].location, by_name["St Anne&#x27;s"].location
-    assert surgery[0] < church[0] and surgery[1] < church[1]
+    surgery, church = by_name["Elm Surgery"], by_name["St Anne&#x27;s"]
+    assert surgery["lat"] < church["lat"] and surgery["lng"] < church["lng"]
+    # the script holds the data once, safely escaped for a <script> element
+    html = folium.Map(tiles=None).add_child(layer).get_root().render()
+    assert html.count("L.marker([d.lat, d.lng]") == 1 and "<\\/" in html
 
 
 def test_asset_layer_skips_assets_without_geometry(study: Study) -> None:
     assets = study.assets.copy()
     assets.loc[1, "geometry"] = None
-    assert len(_children(maps.asset_layer(assets), folium.Marker)) == 4
+    assert len(_markers(maps.asset_layer(assets))) == 4
 
 
 def test_popup_shows_unknown_for_missing_values_never_zero(study: Study) -> None:
@@ -197,10 +201,8 @@ def test_owner_colours_are_distinct_and_used(study: Study) -> None:
     assert len(set(colours)) == len(c.OWNER_TYPES)
     layer = maps.asset_layer(study.assets)
     by_name = _markers_by_tooltip(layer)
-    hospital_icon = _children(by_name["General Hospital"], folium.DivIcon)[0]
-    assert maps.OWNER_COLOURS["nhs_trust"] in hospital_icon.options["html"]
-    surgery_icon = _children(by_name["Elm Surgery"], folium.DivIcon)[0]
-    assert maps.OWNER_COLOURS["icb_primary_care"] in surgery_icon.options["html"]
+    assert maps.OWNER_COLOURS["nhs_trust"] in str(by_name["General Hospital"]["svg"])
+    assert maps.OWNER_COLOURS["icb_primary_care"] in str(by_name["Elm Surgery"]["svg"])
 
 
 def test_every_asset_type_has_a_family_with_a_shape() -> None:
@@ -375,7 +377,7 @@ def test_estate_map_filters_and_layers(study: Study) -> None:
     groups = {g.layer_name: g for g in _children(m, folium.FeatureGroup)}
     asset_groups = [g for name, g in groups.items() if name.startswith("Assets")]
     assert len(asset_groups) == 1
-    assert len(_children(asset_groups[0], folium.Marker)) == 2
+    assert len(_markers(asset_groups[0])) == 2
     assert any(isinstance(g, maps.ChoroplethLayer) for g in groups.values())
     assert "Neighbourhoods" in groups
 
