@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -50,3 +52,18 @@ def _isolated_cache(_session_cache: Path, monkeypatch: pytest.MonkeyPatch) -> No
     digests, so sharing them between tests is safe and saves rebuilding matrices.
     """
     monkeypatch.setenv("ESTATESPLAN_CACHE_DIR", str(_session_cache))
+
+
+@pytest.fixture(autouse=True)
+def _keep_main_module() -> Iterator[None]:
+    """Put back ``sys.modules["__main__"]`` after each test.
+
+    Streamlit's AppTest runs its script as ``__main__`` and can leave that module in
+    place; a later test that starts worker processes by spawning (Dask's LocalCluster)
+    then re-runs the AppTest script in the child, which fails to start. Seen once the
+    app tests and the Dask tests shared an xdist worker.
+    """
+    main = sys.modules.get("__main__")
+    yield
+    if main is not None and sys.modules.get("__main__") is not main:
+        sys.modules["__main__"] = main
