@@ -11,8 +11,8 @@ values read "unknown", never 0; estimates say so.
 
 from __future__ import annotations
 
+import functools
 import html
-import importlib.resources
 import io
 import json
 import logging
@@ -45,6 +45,7 @@ from ._mapstyle import (
 from .errors import DataSourceError
 from .export import SYNTHETIC_NOTICE
 from .export_bundle import ExportSelection, ExportView, select_view
+from .map_assets import LEAFLET_DIR, leaflet_sources
 from .maps import cohort_measure
 from .study import Study
 
@@ -55,31 +56,28 @@ logger = logging.getLogger(__name__)
 REPORT_SIMPLIFY_M: Final = 10.0
 """Tolerance, in metres, used to simplify polygons drawn on the report's map."""
 
-_VENDOR: Final = "data/vendor/leaflet"
 _Fmt = Callable[[Any], str]
 
 
-def _vendor(name: str) -> str:
-    res = importlib.resources.files("estatesplan").joinpath(f"{_VENDOR}/{name}")
-    try:
-        return res.read_text(encoding="utf-8")
-    except (FileNotFoundError, OSError) as err:
-        msg = (
-            f"the HTML report needs the vendored Leaflet file {_VENDOR}/{name}, which is missing "
-            "from this installation; reinstall estatesplan (the file ships as package data)."
-        )
-        raise DataSourceError(msg) from err
-
-
+@functools.cache
 def _leaflet() -> tuple[str, str, str]:
-    """Return Leaflet's JavaScript, its CSS (offline-safe) and its licence text.
+    """Return Leaflet's JavaScript, its CSS (offline-safe) and its licence text (read once).
 
     The CSS loses its comments and its ``url(images/…)`` references (marker and
     layer-switcher images the report never uses), so it asks for no file.
     """
-    css = re.sub(r"/\*.*?\*/", "", _vendor("leaflet.css"), flags=re.S)
+    try:
+        js, css = leaflet_sources()
+        licence = (LEAFLET_DIR / "LICENSE").read_text(encoding="utf-8")
+    except OSError as err:
+        msg = (
+            f"the HTML report needs the vendored Leaflet files in {LEAFLET_DIR}, which are "
+            "missing from this installation; reinstall estatesplan (they ship as package data)."
+        )
+        raise DataSourceError(msg) from err
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
     css = re.sub(r"url\((?!#)[^)]*\)", "none", css)
-    return _vendor("leaflet.js"), css, _vendor("LICENSE")
+    return js, css, licence
 
 
 # --- formatting -------------------------------------------------------------------------

@@ -118,7 +118,6 @@ def test_map_page_draws_the_map_and_its_layers(server: str, tmp_path: Path) -> N
             frame = _map_frame(page, deadline)
             paths = frame.locator(".leaflet-container path.leaflet-interactive").count()  # type: ignore[attr-defined]
             overlays = frame.locator(".leaflet-control-layers-overlays label").count()  # type: ignore[attr-defined]
-            tiles_off = frame.locator(".leaflet-tile").count()  # type: ignore[attr-defined]
             page.wait_for_timeout(1500)
             shot = tmp_path / "estate_map.png"
             page.screenshot(path=str(shot), full_page=False)
@@ -128,7 +127,6 @@ def test_map_page_draws_the_map_and_its_layers(server: str, tmp_path: Path) -> N
     # the demo's 150 zones are drawn as polygons and its assets as markers
     assert paths >= 150, paths
     assert overlays >= 2, overlays  # zones, neighbourhoods, asset groups in the layer control
-    assert tiles_off >= 0
     assert "Demoborough" in body and "Estate map" in body
     assert shot.stat().st_size > 30_000
     out = os.environ.get("ESTATESPLAN_SCREENSHOT_DIR")
