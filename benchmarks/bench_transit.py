@@ -19,8 +19,11 @@ one question several ways: the earliest arrival at every stop for every minute o
 
 Origins are of two kinds: a *stop* (no access walk), and a *zone*: a random point among
 the stops with walking access to every stop within 800 m (straight line × 1.3 at
-4.8 km/h), as ``transit_matrix`` gets it. The last row per feed is
-``raptor.transit_matrix`` from the zones to 50 destinations (egress walks alike).
+4.8 km/h), as ``transit_matrix`` gets it. The last rows per feed are
+``raptor.transit_matrix`` from the zones to 50 destinations (egress walks alike) on one
+thread, then from 150 other zones to 81 destinations (the demo study's sizes) on one
+thread and on two (``workers=1`` against ``workers=2``; the note gives the speed-up
+and checks the minutes are the same).
 
 Columns: "ms/origin" is wall time per origin for the whole window (best of
 ``--repeat`` runs); "dep/s" departures answered per second (180 per origin); "× single"
@@ -219,6 +222,39 @@ def run_brute(case: Case) -> dict[str, Any]:
             "note": f"{len(used)}×{len(sub)} queries, scaled"}  # fmt: skip
 
 
+def bench_threads(
+    label: str, tt: raptor.Timetable, args: argparse.Namespace, rng: np.random.Generator
+) -> list[list[str]]:
+    """``transit_matrix`` from 150 zones to 81 destinations on one thread and on two."""
+    zones, egress = zone_access(tt, 150, rng), zone_access(tt, 81, rng).T
+    deps = raptor.departure_times(WINDOW)
+
+    def matrix(workers: int) -> dict[str, Any]:
+        times, got = [], np.empty(0)
+        for _ in range(args.repeat):
+            t = time.perf_counter()
+            got = raptor.transit_matrix(tt, zones, egress, window=WINDOW, workers=workers)
+            times.append(time.perf_counter() - t)
+        return {"s": min(times), "check": digest([got])}
+
+    res = {w: in_child(functools.partial(matrix, w)) for w in (1, 2)}
+    for w, r in res.items():
+        if "error" in r:
+            print(f"  transit_matrix on {w} thread(s): {r['error']}")
+    same = res[1]["check"] == res[2]["check"]
+    notes = {
+        1: f"best of {args.repeat}",
+        2: f"{res[1]['s'] / res[2]['s']:.2f}× the speed of 1 thread; "
+        + ("same minutes" if same else "MINUTES DIFFER"),
+    }
+    rows = []
+    for w, r in res.items():
+        rows.append([label, "150 zones → 81 destinations", f"transit_matrix, {w} thread{'s' * (w > 1)}",
+                     f"{r['s'] / 150 * 1e3:.2f}", f"{150 * len(deps) / r['s']:,.0f}", "",
+                     f"{r['mib']:.1f}", notes[w]])  # fmt: skip
+    return rows
+
+
 def bench_feed(label: str, name: str, date: str, args: argparse.Namespace) -> list[list[str]]:
     t0 = time.perf_counter()
     day = gtfs.schedule_on(gtfs.read_gtfs(shared_data() / "gtfs" / name), date)
@@ -270,15 +306,15 @@ def bench_feed(label: str, name: str, date: str, args: argparse.Namespace) -> li
 
     def matrix() -> dict[str, Any]:
         t = time.perf_counter()
-        raptor.transit_matrix(tt, zones, egress, window=WINDOW)
+        raptor.transit_matrix(tt, zones, egress, window=WINDOW, workers=1)
         return {"s": time.perf_counter() - t}
 
     raptor.transit_matrix(tt, zones[:1], egress, window=("07:00", "07:02"))  # load kernels
     r = in_child(matrix)
     rows.append([label, "zone → 50 destinations", "transit_matrix (median)",
                  f"{r['s'] / n * 1e3:.2f}", f"{n * len(deps) / r['s']:,.0f}", "", f"{r['mib']:.1f}",
-                 "range-RAPTOR + egress walks + percentile"])  # fmt: skip
-    return rows
+                 "range-RAPTOR + egress walks + percentile, 1 thread"])  # fmt: skip
+    return rows + bench_threads(label, tt, args, np.random.default_rng(2))
 
 
 def main() -> None:

@@ -43,10 +43,13 @@ class StudyNetworks:
         self._built: dict[str, StreetNetwork] = {}
 
     def modes(self) -> list[str]:
-        """Routed modes of the config that a network can serve."""
+        """Routed modes of the config that a network can serve (walk too when transit is on)."""
         if self.cfg.network.osm is None:
             return []
-        return [m for m in self.cfg.access.modes if m in ROUTED]
+        modes = [m for m in self.cfg.access.modes if m in ROUTED]
+        if "transit" in self.cfg.access.modes and "walk" not in modes:
+            modes.append("walk")  # walks to and from stops
+        return modes
 
     def __call__(self, mode: str) -> StreetNetwork:
         """Return the network of one mode, building every configured mode on first call."""

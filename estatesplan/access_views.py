@@ -48,6 +48,7 @@ __all__ = [
     "mode_options",
     "neighbourhood_rows",
     "s_curve_table",
+    "transit_note",
     "zone_table",
     "zone_values",
 ]
@@ -121,6 +122,28 @@ def asset_sets(results: AccessResults) -> dict[str, str]:
 def mode_label(mode: str) -> str:
     """Return the display name of a mode ("Walk", "Fastest available", …)."""
     return MODE_LABELS.get(mode, mode.replace("_", " ").capitalize())
+
+
+def transit_note(results: AccessResults) -> tuple[str, bool] | None:
+    """How public transport was measured in these results, for a caption.
+
+    Parameters
+    ----------
+    results
+        Access results.
+
+    Returns
+    -------
+    tuple of (str, bool) or None
+        The sentence and whether transit was computed; None for results written before
+        the record existed.
+    """
+    from .study_transit import transit_sentence
+
+    status = results.settings.get("transit")
+    if not isinstance(status, dict):
+        return None
+    return transit_sentence(status), status.get("status") == "computed"
 
 
 def mode_options(results: AccessResults, *, cohort: str, asset_set: str) -> list[str]:

@@ -10,14 +10,17 @@ import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import numpy as np
 
 from . import __version__, export, pipeline
-from .errors import EstatesplanError
+from .errors import ConfigError, EstatesplanError
 from .progress import tqdm_progress
 from .study import Study
+
+if TYPE_CHECKING:
+    from ._config_transit import TransitConfig
 
 __all__ = ["main"]
 
@@ -80,6 +83,10 @@ def _summary(study: Study, out: Path | None) -> None:
     print(line)
     if study.access is not None and (headline := study.access.headline()):
         print(headline)
+    if study.access is not None:
+        from .study_transit import transit_sentence
+
+        print(transit_sentence(study.access.settings.get("transit")))
     if study.carbon is not None and (headline := study.carbon.headline()):
         print(headline)
     if out is not None:
@@ -145,13 +152,49 @@ def _serve(source: str, *, port: int) -> int:
         return 0
 
 
+def _transit_args(args: argparse.Namespace) -> TransitConfig | None:
+    """The ``[transit]`` settings given on the command line (None unless a feed or mode asks)."""
+    import datetime as dt
+
+    from ._config_transit import TransitConfig, parse_window
+
+    given = [f"--{k}" for k in ("gtfs", "date", "window") if getattr(args, k) is not None]
+    if args.mode != "transit":
+        if given:
+            msg = f"{', '.join(given)} only {'applies' if len(given) == 1 else 'apply'} to --mode transit"
+            raise ConfigError(msg)
+        return None
+    if args.gtfs is None:
+        msg = "--mode transit needs --gtfs FEED.zip (a GTFS timetable zip as published)"
+        raise ConfigError(msg)
+    try:
+        date = None if args.date is None else dt.date.fromisoformat(args.date)
+    except ValueError:
+        msg = f"--date {args.date!r} must be a date like 2026-05-12"
+        raise ConfigError(msg) from None
+    try:
+        window = parse_window(args.window) if args.window else TransitConfig().window
+    except ValueError as err:
+        msg = f"--window: {err}"
+        raise ConfigError(msg) from None
+    cfg = TransitConfig(
+        gtfs=Path(args.gtfs), date=date, window=window, percentile=args.percentile,
+        max_transfers=args.max_transfers, max_walk_min=args.max_walk_min,
+    )  # fmt: skip
+    if not 0 <= cfg.percentile <= 100 or cfg.max_transfers < 0 or not cfg.max_walk_min > 0:
+        msg = "--percentile must lie in 0–100, --max-transfers ≥ 0 and --max-walk-min > 0"
+        raise ConfigError(msg)
+    return cfg
+
+
 def _cmd_matrix(args: argparse.Namespace) -> int:
     from .matrices import matrix_from_files
 
+    transit = _transit_args(args)
     matrix = matrix_from_files(
         args.osm, args.origins, args.destinations, mode=args.mode, cutoff_min=args.cutoff,
         origin_id=args.origin_id, destination_id=args.destination_id, max_snap_m=args.max_snap_m,
-        crs=args.crs,
+        crs=args.crs, transit=transit,
     )  # fmt: skip
     matrix.save(args.out)
     n_o, n_d = matrix.minutes.shape
@@ -160,6 +203,14 @@ def _cmd_matrix(args: argparse.Namespace) -> int:
         f"{args.mode} matrix: {n_o:,} origins × {n_d:,} destinations, {reached:,} pairs within "
         f"{args.cutoff:g} min, written to {args.out}"
     )
+    if transit is not None:
+        tt = matrix.metadata.get("timetable") or {}
+        s = matrix.metadata.get("settings") or {}
+        print(
+            f"public transport: {tt.get('describe', '')}; departures {'–'.join(transit.window)} "
+            f"every minute, percentile {s.get('percentile', transit.percentile):g} of the window, "
+            "never slower than walking"
+        )
     return 0
 
 
@@ -195,11 +246,14 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("config", help="study config (.toml)")
     v.set_defaults(func=_cmd_validate)
 
-    m = sub.add_parser("matrix", help="travel times between two layers over an OSM extract")
+    m = sub.add_parser(
+        "matrix",
+        help="travel times between two layers over an OSM extract (and a GTFS feed for transit)",
+    )
     m.add_argument("--osm", required=True, help="OpenStreetMap extract (.osm.pbf or .osm)")
     m.add_argument("--origins", required=True, help="point or polygon layer (or CSV) of origins")
     m.add_argument("--destinations", required=True, help="point or polygon layer of destinations")
-    m.add_argument("--mode", required=True, choices=("walk", "cycle", "drive"))
+    m.add_argument("--mode", required=True, choices=("walk", "cycle", "drive", "transit"))
     m.add_argument("--cutoff", type=float, default=60.0, help="minutes (default 60)")
     m.add_argument(
         "--origin-id", default=None, help="id column of the origins (detected if omitted)"
@@ -215,6 +269,28 @@ def _parser() -> argparse.ArgumentParser:
         "--crs",
         default=None,
         help="projected CRS to route in (default: EPSG:27700 in Great Britain, else local UTM)",
+    )
+    m.add_argument("--gtfs", default=None, help="GTFS zip, for --mode transit")
+    m.add_argument(
+        "--date",
+        default=None,
+        help="service date YYYY-MM-DD, for --mode transit (default: a Tuesday the feed covers)",
+    )
+    m.add_argument(
+        "--window", default=None, help="departure window, for --mode transit (default 07:00-10:00)"
+    )
+    m.add_argument(
+        "--percentile",
+        type=float,
+        default=50.0,
+        help="percentile of travel time over the window's minutes (default 50, the median)",
+    )
+    m.add_argument("--max-transfers", type=int, default=7, help="changes per journey (default 7)")
+    m.add_argument(
+        "--max-walk-min",
+        type=float,
+        default=20.0,
+        help="longest walk to and from stops, minutes (default 20)",
     )
     m.add_argument(
         "--out", required=True, help="output Parquet: origin_id, destination_id, minutes"

@@ -13,7 +13,7 @@ import json
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -24,6 +24,7 @@ from . import cohorts as _cohorts
 from ._config_access import AccessConfig, AssetSetConfig, StaffConfig, read_access
 from ._config_carbon import CarbonConfig, CostsConfig, read_carbon, read_costs
 from ._config_colocation import ColocationConfig, OptimiseConfig, PlannerOption, read_colocation
+from ._config_transit import TransitConfig, read_transit
 from .contracts import ANALYSIS_CRS
 from .errors import ConfigError
 
@@ -246,19 +247,6 @@ class NetworkConfig:
     cycle_speed_kmh: float = 15.0
     congestion_factor: float | None = None
     max_snap_m: float = 500.0
-
-
-@dataclass(frozen=True, slots=True)
-class TransitConfig:
-    """Public transport timetable for the transit stage.
-
-    Parameters
-    ----------
-    gtfs
-        GTFS zip as published.
-    """
-
-    gtfs: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -685,8 +673,15 @@ def load_config(path: str | os.PathLike[str]) -> StudyConfig:
         net,
         {"osm", "walk_speed_kmh", "cycle_speed_kmh", "congestion_factor", "max_snap_m"},
     )
-    tr = r.table(data, "transit")
-    r.unknown("transit", tr, {"gtfs"})
+    transit = read_transit(r, data)
+    if transit.gtfs is not None and "modes" not in r.table(data, "access"):
+        access = replace(access, modes=(*access.modes, "transit"))  # a feed given: transit too
+    if "transit" in access.modes and transit.gtfs is None:
+        r.problems.append(
+            "[access] modes includes transit but no timetable is given; set [transit] gtfs to a "
+            "GTFS zip (for London, TfL's or the Bus Open Data Service's feed), or drop transit "
+            "from [access] modes"
+        )
     network = NetworkConfig(
         osm=r.path("network", net, "osm"),
         walk_speed_kmh=r.typed("network", net, "walk_speed_kmh", float, 4.8),
@@ -694,11 +689,14 @@ def load_config(path: str | os.PathLike[str]) -> StudyConfig:
         congestion_factor=r.typed("network", net, "congestion_factor", float, None),
         max_snap_m=r.typed("network", net, "max_snap_m", float, 500.0),
     )
+    if transit.gtfs is not None and network.osm is None:
+        r.problems.append(
+            "[transit] gtfs needs a street network for the walks to and from stops; set [network] osm"
+        )
     for key in ("walk_speed_kmh", "cycle_speed_kmh", "congestion_factor", "max_snap_m"):
         value = getattr(network, key)
         if value is not None and value <= 0:
             r.problems.append(f"[network] {key} must be positive, found {value}")
-    transit = TransitConfig(gtfs=r.path("transit", tr, "gtfs"))
     if r.problems:
         n = len(r.problems)
         lines = "\n".join(f"  - {m}" for m in r.problems)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,16 +23,20 @@ from .errors import ConfigError
 from .progress import Progress, null_progress
 
 if TYPE_CHECKING:
+    from ._config_transit import TransitConfig
     from .config import StudyConfig
     from .graph import StreetNetwork
     from .travel_times import TravelTimeMatrix
 
-__all__ = ["ROUTED_MODES", "points_digest", "study_matrices"]
+__all__ = ["MATRIX_MODES", "ROUTED_MODES", "points_digest", "study_matrices"]
 
 logger = logging.getLogger(__name__)
 
 ROUTED_MODES = ("walk", "cycle", "drive")
 """Modes routed over the street network (transit has its own engine)."""
+
+MATRIX_MODES = (*ROUTED_MODES, "transit")
+"""Modes a study can compute matrices for (transit: walk + public transport from GTFS)."""
 
 
 def _save_matrix(matrix: TravelTimeMatrix, path: Path) -> None:
@@ -80,13 +84,16 @@ def study_matrices(
     Parameters
     ----------
     cfg
-        Study config; uses ``network`` (extract and speeds) and ``access`` (modes, cut-off).
+        Study config; uses ``network`` (extract and speeds), ``access`` (modes, cut-off)
+        and, for the ``transit`` mode, ``transit`` (the GTFS feed, date, window).
     zones
         Origins: zones with ``zone_id`` and routing points ``route_x``/``route_y``.
     assets
         Destinations: assets with ``asset_id``.
     modes
-        Modes to compute (default: the config's walk/cycle/drive modes).
+        Modes to compute (default: the config's ``[access] modes``). ``transit`` also
+        needs the walk matrix (its cap); that is computed (and cached) even when walk is
+        not asked for, but only the modes asked for are returned.
     progress
         Optional progress callback.
     cache_folder
@@ -100,17 +107,25 @@ def study_matrices(
     Raises
     ------
     ConfigError
-        If matrices are asked for but the config names no street network.
+        If matrices are asked for but the config names no street network, or transit
+        is asked for without a GTFS feed.
     """
     from . import networks, travel_times
 
-    wanted = [m for m in (modes or cfg.access.modes) if m in ROUTED_MODES]
-    if not wanted:
+    asked = [m for m in (modes or cfg.access.modes) if m in MATRIX_MODES]
+    if not asked:
         return {}
     osm = cfg.network.osm
     if osm is None:
         msg = "[network] osm is needed to compute travel-time matrices; name an .osm.pbf extract"
         raise ConfigError(msg)
+    if "transit" in asked and cfg.transit.gtfs is None:
+        from .study_transit import study_timetable
+
+        study_timetable(cfg)  # raises, saying what to set
+    wanted = [m for m in asked if m in ROUTED_MODES]
+    if "transit" in asked and "walk" not in wanted:
+        wanted.append("walk")  # the transit mode's cap and its walks to and from stops
     report = progress or null_progress
     settings = {
         "crs": cfg.crs,
@@ -139,8 +154,9 @@ def study_matrices(
         return built[mode]
 
     out: dict[str, TravelTimeMatrix] = {}
+    total = len(wanted) + ("transit" in asked)
     for i, mode in enumerate(wanted):
-        report(i, len(wanted), f"matrix {mode}")
+        report(i, total, f"matrix {mode}")
 
         def build(mode: str = mode) -> TravelTimeMatrix:
             return travel_times.matrix_from_network(
@@ -167,8 +183,54 @@ def study_matrices(
             100.0 * reach.mean() if reach.size else 0.0, cfg.access.cutoff_min,
         )  # fmt: skip
         out[mode] = matrix
-        report(i + 1, len(wanted), f"matrix {mode}")
-    return out
+        report(i + 1, total, f"matrix {mode}")
+    if "transit" in asked:
+        report(total - 1, total, "matrix transit")
+        out["transit"] = _study_transit(
+            cfg, zones, assets, out["walk"], lambda: network("walk"), settings, cache_folder
+        )
+        report(total, total, "matrix transit")
+    return {m: out[m] for m in asked}
+
+
+def _study_transit(
+    cfg: StudyConfig,
+    zones: gpd.GeoDataFrame,
+    assets: gpd.GeoDataFrame,
+    walk: TravelTimeMatrix,
+    walk_network: Callable[[], StreetNetwork],
+    settings: dict[str, object],
+    cache_folder: str | Path | None,
+) -> TravelTimeMatrix:
+    """The study's transit matrix, cached by the extract's and the feed's bytes and every setting."""
+    from . import study_transit, travel_times
+
+    gtfs, osm = cfg.transit.gtfs, cfg.network.osm
+    assert gtfs is not None and osm is not None
+    key = cache_key(
+        "matrix", files=[osm, gtfs], mode="transit", **settings,
+        transit=study_transit.transit_settings(cfg.transit),
+    )  # fmt: skip
+
+    def build() -> TravelTimeMatrix:
+        tt = study_transit.study_timetable(cfg)
+        return study_transit.transit_matrix_from_network(
+            walk_network(), tt, zones, assets, origin_id=c.ZONE_ID, destination_id=c.ASSET_ID,
+            transit=cfg.transit, cutoff_min=cfg.access.cutoff_min, walk=walk,
+            max_snap_m=cfg.network.max_snap_m, walk_speed_kmh=cfg.network.walk_speed_kmh,
+        )  # fmt: skip
+
+    matrix = load_or_build(
+        key, suffix=".parquet", build=build, save=_save_matrix,
+        load=travel_times.TravelTimeMatrix.load, folder=cache_folder,
+    )  # fmt: skip
+    meta = matrix.metadata.get("timetable") or {}
+    logger.info(
+        "matrix transit: %s; %.1f%% of pairs within %g min",
+        meta.get("describe", "timetable"), 100.0 * np.isfinite(matrix.minutes).mean(),
+        cfg.access.cutoff_min,
+    )  # fmt: skip
+    return matrix
 
 
 def read_points(
@@ -296,6 +358,7 @@ def matrix_from_files(
     crs: str | None = None,
     max_snap_m: float = 500.0,
     walk_speed_kmh: float = 4.8,
+    transit: TransitConfig | None = None,
     cache_folder: str | Path | None = None,
 ) -> TravelTimeMatrix:
     """Compute a travel-time matrix between two layers over an OSM extract (cached).
@@ -307,7 +370,8 @@ def matrix_from_files(
     origins, destinations
         Point or polygon layers (or CSV points), see :func:`read_points`.
     mode
-        ``"walk"``, ``"cycle"`` or ``"drive"``.
+        ``"walk"``, ``"cycle"``, ``"drive"`` or ``"transit"`` (walk + public transport
+        from ``transit.gtfs``, never slower than walking).
     cutoff_min
         Searches stop here; longer trips are unreachable (NaN). Must be positive.
     origin_id, destination_id
@@ -322,6 +386,9 @@ def matrix_from_files(
         Points further than this from a usable street are flagged, not snapped.
     walk_speed_kmh
         Walking speed for the way to and from the network.
+    transit
+        For ``mode="transit"``: the GTFS feed, service date (None: a representative
+        Tuesday of the feed), departure window, percentile and walk limits.
     cache_folder
         Cache folder (default: the per-user cache).
 
@@ -333,12 +400,16 @@ def matrix_from_files(
     Raises
     ------
     ConfigError
-        If the mode is unknown or the cut-off is not positive.
+        If the mode is unknown, the cut-off is not positive, or transit is asked for
+        without a GTFS feed.
     """
     from . import networks, travel_times
 
-    if mode not in ROUTED_MODES:
-        msg = f"mode {mode!r} is not one of {', '.join(ROUTED_MODES)}"
+    if mode not in MATRIX_MODES:
+        msg = f"mode {mode!r} is not one of {', '.join(MATRIX_MODES)}"
+        raise ConfigError(msg)
+    if mode == "transit" and (transit is None or transit.gtfs is None):
+        msg = "the transit mode needs a GTFS timetable (a zip as published): give --gtfs FEED.zip"
         raise ConfigError(msg)
     if not cutoff_min > 0:
         msg = f"the cut-off must be a positive number of minutes, found {cutoff_min}"
@@ -348,15 +419,36 @@ def matrix_from_files(
     if crs is None:
         crs = _local_crs(orig, dest)
         logger.info("analysis CRS for the matrix: %s", crs)
+    files: list[str | Path] = [osm]
+    extra: dict[str, object] = {}
+    if mode == "transit":
+        from . import study_transit
+
+        assert transit is not None and transit.gtfs is not None
+        files.append(transit.gtfs)
+        extra["transit"] = study_transit.transit_settings(transit)
     key = cache_key(
-        "matrix_files", files=[osm], mode=mode, cutoff_min=cutoff_min, crs=crs,
+        "matrix_files", files=files, mode=mode, cutoff_min=cutoff_min, crs=crs,
         max_snap_m=max_snap_m, walk_speed_kmh=walk_speed_kmh,
-        origins=points_digest(orig, oid), destinations=points_digest(dest, did),
+        origins=points_digest(orig, oid), destinations=points_digest(dest, did), **extra,
     )  # fmt: skip
 
     def build() -> TravelTimeMatrix:
-        speeds = {"walk": walk_speed_kmh} if mode == "walk" else None
-        net = networks.network_from_osm(osm, mode, crs=crs, speeds=speeds)  # type: ignore[arg-type]
+        routed = "walk" if mode == "transit" else mode
+        speeds = {"walk": walk_speed_kmh} if routed == "walk" else None
+        net = networks.network_from_osm(osm, routed, crs=crs, speeds=speeds)  # type: ignore[arg-type]
+        if mode == "transit":
+            from . import study_transit
+
+            assert transit is not None and transit.gtfs is not None
+            tt = study_transit.load_timetable(
+                transit.gtfs, date=transit.date, crs=crs, transfer_m=transit.transfer_m,
+                walk_speed_kmh=walk_speed_kmh,
+            )  # fmt: skip
+            return study_transit.transit_matrix_from_network(
+                net, tt, orig, dest, origin_id=oid, destination_id=did, transit=transit,
+                cutoff_min=cutoff_min, max_snap_m=max_snap_m, walk_speed_kmh=walk_speed_kmh,
+            )  # fmt: skip
         return travel_times.matrix_from_network(
             net, orig, dest, origin_id=oid, destination_id=did, cutoff_min=cutoff_min,
             max_snap_m=max_snap_m, walk_speed_kmh=walk_speed_kmh, warn=False,

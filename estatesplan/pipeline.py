@@ -429,6 +429,10 @@ def run_study(
                 or "none"
             ),
         )
+    if access and mats and "transit" not in mats and cfg.transit.gtfs is None:
+        from .study_transit import NO_FEED
+
+        logger.warning(NO_FEED)
     result: AccessResults | None = None
     if access and mats:
         from .study_access import study_access

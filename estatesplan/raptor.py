@@ -12,7 +12,9 @@ minute costs what some 10–30 single departures cost rather than 180, growing w
 often the answers change within it (a bus every 15 minutes, or a metro every 5). :func:`travel_time_percentiles` and
 :func:`transit_matrix` summarise a window like Conveyal R5: the travel time for each
 departure minute (waiting at the origin included), then percentiles over the minutes
-(nearest rank, R5's rule).
+(nearest rank, R5's rule). Both run origins on a pool of threads (``workers``): the
+kernels release the GIL, each origin's search allocates its own labels, and the
+timetable is only read, so the answers do not depend on the number of threads.
 
 Model and limits
 ----------------
@@ -33,9 +35,11 @@ Model and limits
 from __future__ import annotations
 
 import logging
+import os
 import time
-from collections.abc import Sequence
-from typing import Final
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import Final, TypeVar
 
 import numpy as np
 
@@ -61,6 +65,11 @@ logger = logging.getLogger(__name__)
 
 PERCENTILES: Final = (5, 25, 50, 75, 95)
 """Percentiles of travel time over a departure window that R5 reports by default."""
+
+_PROGRESS_EVERY: Final = 64
+"""Origins between two calls of a progress callback (the last one is always reported)."""
+
+_T = TypeVar("_T")
 
 
 def departure_times(
@@ -221,6 +230,65 @@ def _check_shape(a: np.ndarray, shape: tuple[int, int], what: str, axes: str) ->
         raise DataContractError(msg)
 
 
+def _n_workers(workers: int | None, n_items: int) -> int:
+    """Threads to use: ``workers``, or one per CPU when None; never more than ``n_items``."""
+    if workers is None:
+        return max(1, min(os.cpu_count() or 1, n_items))
+    if isinstance(workers, bool) or not isinstance(workers, int | np.integer) or workers < 1:
+        msg = (
+            f"workers must be a whole number ≥ 1 (1: no threads) or None (one per CPU), "
+            f"got {workers!r}"
+        )
+        raise ConfigError(msg)
+    return max(1, min(int(workers), n_items))
+
+
+def _for_each(
+    func: Callable[[int], _T],
+    n: int,
+    store: Callable[[int, _T], None],
+    *,
+    workers: int,
+    progress: Progress | None = None,
+    label: str = "",
+) -> None:
+    """Call ``func(i)`` for ``i`` in ``range(n)``, on ``workers`` threads, and ``store(i, result)``.
+
+    ``store`` and ``progress`` run in the calling thread only, as results arrive (in
+    any order when ``workers > 1``); ``progress(done, n, label)`` every
+    :data:`_PROGRESS_EVERY` results and after the last. At most ``2 * workers`` calls
+    are queued at a time, so finished results never pile up. The first error raised
+    by ``func`` is raised here once the calls already running have returned; the
+    queued ones are cancelled.
+    """
+
+    def done(k: int) -> None:
+        if progress is not None and (k == n or k % _PROGRESS_EVERY == 0):
+            progress(k, n, label)
+
+    if workers <= 1:
+        for i in range(n):
+            store(i, func(i))
+            done(i + 1)
+        return
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="raptor") as pool:
+        pending: dict[Future[_T], int] = {}
+        submitted = finished = 0
+        try:
+            while submitted < n or pending:
+                while submitted < n and len(pending) < 2 * workers:
+                    pending[pool.submit(func, submitted)] = submitted
+                    submitted += 1
+                ready, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in ready:
+                    store(pending.pop(fut), fut.result())
+                    finished += 1
+                    done(finished)
+        finally:
+            for fut in pending:
+                fut.cancel()
+
+
 def travel_time_percentiles(
     tt: Timetable,
     access_min: np.ndarray,
@@ -230,6 +298,7 @@ def travel_time_percentiles(
     percentiles: Sequence[float] = PERCENTILES,
     max_transfers: int = 7,
     max_walk_min: float = 20.0,
+    workers: int | None = None,
 ) -> np.ndarray:
     """Travel-time percentiles from each origin to every stop over a departure window.
 
@@ -248,25 +317,42 @@ def travel_time_percentiles(
         Changes allowed per journey.
     max_walk_min
         Access walks longer than this are ignored, minutes (R5's default: 20).
+    workers
+        Origins searched at once, on threads: None for one per CPU (at most one per
+        origin), 1 for none. The result does not depend on it.
 
     Returns
     -------
     numpy.ndarray
         ``(n_percentiles, n_origins, n_stops)`` float32 minutes (waiting at the origin
         included); NaN where not reached at that percentile.
+
+    Raises
+    ------
+    ConfigError
+        If the window, ``percentiles``, ``max_transfers`` or ``workers`` is out of range.
     """
     access = np.asarray(access_min, dtype=float)
     _check_shape(access, (access.shape[0], tt.n_stops), "access_min", "origins × stops")
     deps = departure_times(window, step_s=step_s)
+    n_threads = _n_workers(workers, access.shape[0])
+    _percentile_rows(np.zeros((1, 0)), percentiles)  # check them before any search
     result = np.full((len(percentiles), access.shape[0], tt.n_stops), np.nan, dtype=np.float32)
-    for o in range(access.shape[0]):
+
+    def one(o: int) -> np.ndarray | None:
         idx, off = _access_sources(access[o], max_walk_min)
         if not len(idx):
-            continue
+            return None
         arr, _ = _run(tt, idx, off, deps, max_transfers)
         times = np.where(arr >= kernel.INF, np.inf, arr - deps[:, None].astype(np.float64))
-        pct = _percentile_rows(times, percentiles) / 60.0
-        result[:, o, :] = np.where(np.isfinite(pct), pct, np.nan)
+        pct: np.ndarray = _percentile_rows(times, percentiles) / 60.0
+        return pct
+
+    def store(o: int, pct: np.ndarray | None) -> None:
+        if pct is not None:
+            result[:, o, :] = np.where(np.isfinite(pct), pct, np.nan)
+
+    _for_each(one, access.shape[0], store, workers=n_threads)
     return result
 
 
@@ -283,6 +369,7 @@ def transit_matrix_percentiles(
     max_walk_min: float = 20.0,
     cutoff_min: float = np.inf,
     progress: Progress | None = None,
+    workers: int | None = None,
 ) -> np.ndarray:
     """Zone × destination percentiles of walk + public transport travel time over a window.
 
@@ -315,7 +402,13 @@ def transit_matrix_percentiles(
     cutoff_min
         Longer times are NaN, minutes.
     progress
-        Optional callback ``(done, total, label)``, called as zones are done.
+        Optional callback ``(done, total, label)``, called as zones are done (every
+        64 zones and after the last, label ``"public transport"``), always from the
+        calling thread.
+    workers
+        Zones searched at once, on threads: None for one per CPU (at most one per
+        zone), 1 for none. The kernels release the GIL, so two threads take about
+        half the time on two free cores; the result does not depend on it.
 
     Returns
     -------
@@ -328,7 +421,7 @@ def transit_matrix_percentiles(
     DataContractError
         If the arrays' shapes do not match each other and ``tt``.
     ConfigError
-        If the window or ``max_transfers`` is out of range.
+        If the window, ``percentiles``, ``max_transfers`` or ``workers`` is out of range.
     """
     t0 = time.perf_counter()
     access = np.asarray(access_min, dtype=float)
@@ -340,30 +433,41 @@ def transit_matrix_percentiles(
     if walk is not None:
         _check_shape(walk, (n_zones, n_dest), "walk_min", "zones × destinations")
     deps = departure_times(window, step_s=step_s)
+    n_threads = _n_workers(workers, n_zones)
+    _percentile_rows(np.zeros((1, 0)), percentiles)  # check them before any search
     ok = np.isfinite(egress) & (egress <= max_walk_min)
     s_idx, a_idx = np.nonzero(ok)
     eg_ptr, eg_asset, eg_s = csr(
         tt.n_stops, s_idx, a_idx.astype(np.int32), np.rint(egress[ok] * 60.0).astype(np.int32)
     )
     result = np.full((len(percentiles), n_zones, n_dest), np.inf, dtype=np.float64)
-    times = np.empty((len(deps), n_dest), dtype=np.int32)
     scans = 0
-    for z in range(n_zones):
+
+    def one(z: int) -> tuple[np.ndarray, int] | None:
+        # runs on a worker thread: reads the shared arrays, writes only its own
         idx, off = _access_sources(access[z], max_walk_min)
-        if len(idx):
-            arr, n = _run(tt, idx, off, deps, max_transfers)
+        if not len(idx):
+            return None
+        arr, n = _run(tt, idx, off, deps, max_transfers)
+        times = np.empty((len(deps), n_dest), dtype=np.int32)
+        kernel.egress_times(arr, deps, eg_ptr, eg_asset, eg_s, times)
+        return _percentile_rows(times, percentiles), n
+
+    def store(z: int, got: tuple[np.ndarray, int] | None) -> None:
+        nonlocal scans
+        if got is not None:
+            pct, n = got
             scans += n
-            kernel.egress_times(arr, deps, eg_ptr, eg_asset, eg_s, times)
-            pct = _percentile_rows(times, percentiles)
             result[:, z, :] = np.where(pct >= kernel.INF, np.inf, pct / 60.0)
-        if progress is not None and (z + 1 == n_zones or (z + 1) % 64 == 0):
-            progress(z + 1, n_zones, "public transport")
+
+    _for_each(one, n_zones, store, workers=n_threads, progress=progress, label="public transport")
     if walk is not None:
         result = np.fmin(result, np.where(np.isnan(walk), np.inf, walk)[None])
     result[~np.isfinite(result) | (result > cutoff_min)] = np.nan
     logger.info(
-        "transit matrix: %d zones × %d destinations, %d departures, %d stops, %d route scans in %.2f s",
-        n_zones, n_dest, len(deps), tt.n_stops, scans, time.perf_counter() - t0,
+        "transit matrix: %d zones × %d destinations, %d departures, %d stops, %d route scans "
+        "on %d thread(s) in %.2f s",
+        n_zones, n_dest, len(deps), tt.n_stops, scans, n_threads, time.perf_counter() - t0,
     )  # fmt: skip
     return result.astype(np.float32)
 
@@ -381,6 +485,7 @@ def transit_matrix(
     max_walk_min: float = 20.0,
     cutoff_min: float = np.inf,
     progress: Progress | None = None,
+    workers: int | None = None,
 ) -> np.ndarray:
     """Zone × destination minutes by walk + public transport: one percentile over a window.
 
@@ -417,5 +522,6 @@ def transit_matrix(
         max_walk_min=max_walk_min,
         cutoff_min=cutoff_min,
         progress=progress,
+        workers=workers,
     )[0]
     return result

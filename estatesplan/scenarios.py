@@ -220,12 +220,21 @@ def _recolumn(
         if cfg.network.osm is None:
             msg = "opening a site needs the street network ([network] osm) to route to it"
             raise ConfigError(msg)
-        net = StudyNetworks(cfg)(mode)
-        extra = matrix_from_network(
-            net, study.zones, opened, origin_id=c.ZONE_ID, destination_id=c.ASSET_ID,
-            cutoff_min=matrix.cutoff_min, max_snap_m=cfg.network.max_snap_m,
-            walk_speed_kmh=cfg.network.walk_speed_kmh,
-        )  # fmt: skip
+        if mode == "transit":  # walk + public transport to the new sites, capped by walking
+            from .study_transit import study_timetable, transit_matrix_from_network
+
+            extra = transit_matrix_from_network(
+                StudyNetworks(cfg)("walk"), study_timetable(cfg), study.zones, opened,
+                origin_id=c.ZONE_ID, destination_id=c.ASSET_ID, transit=cfg.transit,
+                cutoff_min=matrix.cutoff_min, max_snap_m=cfg.network.max_snap_m,
+                walk_speed_kmh=cfg.network.walk_speed_kmh,
+            )  # fmt: skip
+        else:
+            extra = matrix_from_network(
+                StudyNetworks(cfg)(mode), study.zones, opened, origin_id=c.ZONE_ID,
+                destination_id=c.ASSET_ID, cutoff_min=matrix.cutoff_min,
+                max_snap_m=cfg.network.max_snap_m, walk_speed_kmh=cfg.network.walk_speed_kmh,
+            )  # fmt: skip
         pos = pd.Index(wanted).get_indexer(pd.Index(extra.destination_ids.astype(str)))
         rows = pd.Index(extra.origin_ids.astype(str)).get_indexer(
             pd.Index(matrix.origin_ids.astype(str))

@@ -433,7 +433,7 @@ def study_access(
         staff_commute=commute,
         inter_site=inter_site,
         surfaces=surfaces,
-        settings=_settings_record(settings, sets, study),
+        settings=_settings_record(settings, sets, study, config),
     )
     logger.info(
         "access: %d zones × %d modes × %d asset sets, %d cohorts in %.1f s",
@@ -476,9 +476,11 @@ def _zone_frame(sub: _FArr, supply: _FArr, demand: _FArr, settings: AccessConfig
 
 
 def _settings_record(
-    settings: AccessConfig, sets: Mapping[str, _BArr], study: Study
+    settings: AccessConfig, sets: Mapping[str, _BArr], study: Study, config: StudyConfig | None
 ) -> dict[str, Any]:
     """What the manifest records about how access was measured."""
+    from .study_transit import transit_status
+
     all_sets = settings.all_asset_sets()
     return {
         "thresholds_min": list(settings.thresholds_min),
@@ -500,6 +502,7 @@ def _settings_record(
             "mode": settings.left_behind_mode,
             "threshold_min": settings.left_behind_min,
         },
+        "transit": transit_status(study.matrices, config),
     }
 
 

@@ -239,6 +239,9 @@ def render(ws: Workspace) -> None:
         cohort = cohorts[0]
     if headline := results.headline():
         st.caption(headline)
+    if (note := av.transit_note(results)) is not None:
+        text, computed = note
+        (st.caption if computed else st.warning)(text)
     _take_click(ws)
     sets = av.asset_sets(results)
     _keep(ACCESS_ASSET_SET, list(sets))

@@ -198,6 +198,39 @@ def test_households_without_a_car_are_not_offered_driving(demo_workspace: Worksp
     assert at.selectbox(key=pa.ACCESS_MODE).value == "walk"  # the stale choice was reset
 
 
+def test_public_transport_is_shown_for_every_cohort(demo_workspace: Workspace) -> None:
+    ws = demo_workspace
+    at = _access_page(ws)
+    assert any(cap.value.startswith("Public transport: gtfs.zip, Tuesday") for cap in at.caption)
+    for cohort in ws.study.cohort_weights.columns:
+        at.selectbox(key=state.COHORT).set_value(str(cohort)).run()
+        assert "Public transport" in at.selectbox(key=pa.ACCESS_MODE).options, cohort
+    at.selectbox(key=state.COHORT).set_value("over_65").run()
+    at.selectbox(key=pa.ACCESS_MODE).set_value("transit").run()
+    at.selectbox(key=pa.ACCESS_METRIC).set_value("nearest_min").run()
+    _ok(at)
+    shown = _table(at, c.ZONE_ID, "nearest_min")["nearest_min"].to_numpy(float)
+    np.testing.assert_allclose(shown, _zone_column(ws, "transit", "gp_practices", "nearest_min"))
+    walk = _zone_column(ws, "walk", "gp_practices", "nearest_min")
+    assert (np.nan_to_num(shown, nan=np.inf) <= np.nan_to_num(walk, nan=np.inf)).all()
+    _check_equity(at, ws, "over_65", "transit", "gp_practices")
+
+
+def test_a_study_without_a_timetable_warns_that_transit_is_missing(
+    demo_workspace: Workspace,
+) -> None:
+    from estatesplan.study_transit import NO_FEED
+
+    results = _results(demo_workspace)
+    settings = {**results.settings, "transit": {"status": "not computed", "why": NO_FEED}}
+    study = dataclasses.replace(
+        demo_workspace.study, access=dataclasses.replace(results, settings=settings)
+    )
+    at = _access_page(dataclasses.replace(demo_workspace, study=study))
+    assert NO_FEED in [w.value for w in at.warning]
+    assert not any(cap.value.startswith("Public transport:") for cap in at.caption)
+
+
 @pytest.fixture
 def downloads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[bytes, str, str | None]]:
     """Every file the app hands to Streamlit's media storage (download buttons)."""

@@ -1,4 +1,4 @@
-"""The demo and real studies write travel-time matrices for walk, cycle and drive, cached."""
+"""The demo and real studies write travel-time matrices for walk, cycle, drive (and transit), cached."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def demo_toml(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_demo_study_has_matrices_for_every_mode(demo_toml: Path, tmp_path: Path) -> None:
     study = pipeline.run_study(demo_toml)
-    assert set(study.matrices) == {"walk", "cycle", "drive"}
+    assert set(study.matrices) == {"walk", "cycle", "drive", "transit"}  # the demo has a bus feed
     for mode, m in study.matrices.items():
         assert m.minutes.dtype == np.float32
         assert m.minutes.shape == (len(study.zones), len(study.assets))
@@ -34,16 +34,21 @@ def test_demo_study_has_matrices_for_every_mode(demo_toml: Path, tmp_path: Path)
         assert (finite >= 0).all() and (finite <= 60).all()
         # an 8 × 7 km borough: by bike or car every pair is within 60 min; on foot routes run
         # ~1.25× the straight line, so about four pairs in five are
-        assert np.isfinite(m.minutes).mean() > (0.75 if mode == "walk" else 0.99), mode
+        assert np.isfinite(m.minutes).mean() > (0.75 if mode in ("walk", "transit") else 0.99), mode
     walk, cycle = study.matrices["walk"].minutes, study.matrices["cycle"].minutes
     both = np.isfinite(walk) & np.isfinite(cycle)
     assert np.nanmedian(cycle[both]) < np.nanmedian(walk[both])  # cycling beats walking overall
+    transit = study.matrices["transit"].minutes
+    assert (np.nan_to_num(transit, nan=np.inf) <= np.nan_to_num(walk, nan=np.inf)).all()
+    assert np.isfinite(transit).mean() > np.isfinite(walk).mean()  # buses reach further in 60 min
     files = export.write_study(study, tmp_path / "out")
-    for mode in ("walk", "cycle", "drive"):
+    for mode in ("walk", "cycle", "drive", "transit"):
         long = pd.read_parquet(files[f"matrix_{mode}.parquet"])
         assert list(long.columns)[:3] == ["origin_id", "destination_id", "minutes"]
     back = export.read_study(tmp_path / "out")
     np.testing.assert_array_equal(back.matrices["walk"].minutes, study.matrices["walk"].minutes)
+    np.testing.assert_array_equal(back.matrices["transit"].minutes, transit)
+    assert back.matrices["transit"].metadata["timetable"]["gtfs"] == "gtfs.zip"
 
 
 def test_rerun_with_nothing_changed_builds_no_network(
@@ -79,6 +84,66 @@ def test_cli_matrix_command(
     long = pd.read_parquet(out)
     assert set(long.columns) >= {"origin_id", "destination_id", "minutes"}
     assert long["minutes"].max() <= 20
+
+
+def test_cli_transit_matrix_command(
+    demo_toml: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = demo_toml.parent
+    base = [
+        "-q", "matrix", "--osm", str(folder / "streets.osm.pbf"), "--origins", str(folder / "zones.gpkg"),
+        "--destinations", str(folder / "assets.gpkg"), "--cutoff", "45",
+        "--origin-id", "zone_id", "--destination-id", "asset_id",
+    ]  # fmt: skip
+    transit = [
+        "--mode", "transit", "--gtfs", str(folder / "gtfs.zip"), "--date", "2026-05-12",
+        "--window", "08:00-09:00", "--out", str(tmp_path / "t.parquet"),
+    ]  # fmt: skip
+    assert cli.main([*base, *transit]) == 0
+    printed = capsys.readouterr().out
+    assert "transit matrix: 150 origins × 81 destinations" in printed
+    assert "gtfs.zip, Tuesday 2026-05-12 (as configured)" in printed
+    assert "departures 08:00–09:00 every minute, percentile 50" in printed
+    assert cli.main([*base, "--mode", "walk", "--out", str(tmp_path / "w.parquet")]) == 0
+    t = pd.read_parquet(tmp_path / "t.parquet").set_index(["origin_id", "destination_id"])[
+        "minutes"
+    ]
+    w = pd.read_parquet(tmp_path / "w.parquet").set_index(["origin_id", "destination_id"])[
+        "minutes"
+    ]
+    assert w.index.isin(t.index).all() and len(t) > len(w)  # every walkable pair, and more
+    assert (t.reindex(w.index) <= w).all()  # never slower than walking
+    assert (t.reindex(w.index) < w - 1).any()  # the buses help somewhere
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--mode", "transit"], "--mode transit needs --gtfs FEED.zip"),
+        (["--mode", "walk", "--gtfs", "x.zip"], "--gtfs only applies to --mode transit"),
+        (["--mode", "transit", "--gtfs", "{gtfs}", "--date", "12/05/2026"], "--date '12/05/2026' must be a date"),
+        (["--mode", "transit", "--gtfs", "{gtfs}", "--window", "9-10"], "--window: departure window '9-10' must look like 07:00-10:00"),
+        (["--mode", "transit", "--gtfs", "{gtfs}", "--date", "2026-05-10"], "no trip runs on Sunday 2026-05-10"),
+        (["--mode", "transit", "--gtfs", "{osm}"], "not a zip archive"),
+    ],
+)  # fmt: skip
+def test_cli_transit_matrix_bad_input(
+    demo_toml: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    extra: list[str],
+    message: str,
+) -> None:
+    folder = demo_toml.parent
+    fill = {"{gtfs}": str(folder / "gtfs.zip"), "{osm}": str(folder / "streets.osm.pbf")}
+    code = cli.main([
+        "matrix", "--osm", str(folder / "streets.osm.pbf"), "--origins", str(folder / "zones.gpkg"),
+        "--destinations", str(folder / "assets.gpkg"), "--destination-id", "asset_id",
+        *[fill.get(x, x) for x in extra], "--out", str(tmp_path / "x.parquet"),
+    ])  # fmt: skip
+    assert code == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "x.parquet").exists()
 
 
 def test_cli_matrix_bad_cutoff(

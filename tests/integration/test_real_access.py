@@ -56,6 +56,16 @@ def test_nearly_everyone_within_a_20_minute_walk_of_a_gp(camden: Study) -> None:
     assert best["mean_min"] <= walk["mean_min"]
 
 
+def test_camden_says_public_transport_is_not_measured_without_a_feed(camden: Study) -> None:
+    from estatesplan.study_transit import NO_FEED, transit_sentence
+
+    assert camden.access is not None
+    status = camden.access.settings["transit"]  # the pack has no London GTFS feed
+    assert status == {"status": "not computed", "why": NO_FEED}
+    assert "transit" not in camden.matrices
+    assert transit_sentence(status).startswith("Public transport is not measured")
+
+
 def test_equity_and_left_behind_are_reported(camden: Study) -> None:
     assert camden.access is not None
     e = camden.access.equity

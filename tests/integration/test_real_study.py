@@ -115,6 +115,9 @@ def test_camden_cli_outputs(
         "warning: " in captured.err and "further than 500 m from the walk network" in captured.err
     )
     assert "130 zones, 210,104 residents" in printed
+    # no London timetable in the pack: said during the run and in the summary
+    assert "Public transport is not measured" in captured.err
+    assert "Public transport is not measured" in printed and "[transit] gtfs" in printed
     for layer in ("assets", "zones", "neighbourhoods"):
         doc = json.loads((out / f"{layer}.geojson").read_text())
         assert "crs" not in doc and doc["type"] == "FeatureCollection"

@@ -3,8 +3,10 @@ small seeded random timetables against the brute-force searches."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -319,3 +321,95 @@ def test_demo_bus_timetable_end_to_end(tmp_path: Path) -> None:
         ref = brute.earliest_arrival(conn, [int(origin)], [int(depart)])
         assert np.array_equal(got, np.where(ref == brute.UNREACHED, INF, ref))
         assert np.isfinite(got).all()  # every stop of the demo is reached within the day
+
+
+def walk_minutes(lat: np.ndarray, lon: np.ndarray, tt: raptor.Timetable) -> np.ndarray:
+    """Straight-line walking minutes (× 1.3 at 4.8 km/h) from points to every stop; inf beyond 1 km."""
+    dy = np.radians(tt.stop_lat[None, :] - lat[:, None]) * 6_371_000.0
+    dx = np.radians(tt.stop_lon[None, :] - lon[:, None]) * 6_371_000.0 * np.cos(np.radians(51.5))
+    dist = np.hypot(dx, dy)
+    return np.where(dist <= 1000, dist * 1.3 / (4.8 / 3.6) / 60, INF)
+
+
+def random_points(tt: raptor.Timetable, n: int, rng: np.random.Generator) -> np.ndarray:
+    pick = rng.choice(tt.n_stops, size=n)
+    return walk_minutes(
+        tt.stop_lat[pick] + rng.normal(0, 0.002, n), tt.stop_lon[pick] + rng.normal(0, 0.003, n), tt
+    )
+
+
+def assert_same_with_threads(
+    tt: raptor.Timetable, access: np.ndarray, egress: np.ndarray, window: tuple[str, str]
+) -> None:
+    walk = np.full((access.shape[0], egress.shape[1]), 45.0)
+    serial = raptor.transit_matrix_percentiles(
+        tt, access, egress, walk_min=walk, window=window, workers=1
+    )
+    threaded = raptor.transit_matrix_percentiles(
+        tt, access, egress, walk_min=walk, window=window, workers=2
+    )
+    assert np.isfinite(serial).any() and (serial < 45).any()  # public transport does something
+    np.testing.assert_array_equal(threaded, serial)  # bit for bit, NaN where NaN
+    median = raptor.transit_matrix(tt, access, egress, window=window, workers=2)
+    np.testing.assert_array_equal(median, raptor.transit_matrix(tt, access, egress, window=window))
+    tt_serial = raptor.travel_time_percentiles(tt, access, window=window, workers=1)
+    tt_threaded = raptor.travel_time_percentiles(tt, access, window=window, workers=2)
+    np.testing.assert_array_equal(tt_threaded, tt_serial)
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_threads_give_the_same_matrix_on_random_timetables(seed: int) -> None:
+    tt = raptor.build_timetable(random_schedule(seed), max_transfer_m=500.0)
+    rng = np.random.default_rng(200 + seed)
+    access, egress = random_points(tt, 9, rng), random_points(tt, 7, rng).T
+    assert_same_with_threads(tt, access, egress, ("07:00", "09:00"))
+
+
+def test_threads_give_the_same_matrix_on_the_demo_feed(tmp_path: Path) -> None:
+    study = demo.generate_demo(seed=0)
+    day = gtfs.schedule_on(
+        gtfs.read_gtfs(write_gtfs_zip(study.gtfs, tmp_path / "gtfs.zip")), TUESDAY
+    )
+    tt = raptor.build_timetable(day)
+    rng = np.random.default_rng(7)
+    access, egress = random_points(tt, 12, rng), random_points(tt, 10, rng).T
+    assert_same_with_threads(tt, access, egress, ("07:00", "08:30"))
+
+
+def test_progress_is_reported_from_the_calling_thread(hand: raptor.Timetable) -> None:
+    calls: list[tuple[int, int, str, int]] = []
+
+    def progress(done: int, total: int, label: str) -> None:
+        calls.append((done, total, label, threading.get_ident()))
+
+    access = np.repeat(ACCESS, 65, axis=0)  # 130 zones, half of them reach no stop
+    got = raptor.transit_matrix(
+        hand, access, EGRESS, window=("07:50", "08:00"), progress=progress, workers=2
+    )
+    np.testing.assert_array_equal(got, np.repeat([[37, 21], [np.nan, np.nan]], 65, axis=0))
+    main = threading.get_ident()
+    assert calls == [(k, 130, "public transport", main) for k in (64, 128, 130)]
+
+
+def test_an_error_in_a_thread_is_raised(
+    hand: raptor.Timetable, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = raptor._run
+    count = iter(range(1000))
+
+    def failing(*args: Any, **kwargs: Any) -> tuple[np.ndarray, int]:
+        if next(count) == 3:
+            raise RuntimeError("kernel failed")
+        return run(*args, **kwargs)
+
+    monkeypatch.setattr(raptor, "_run", failing)
+    with pytest.raises(RuntimeError, match="kernel failed"):
+        raptor.transit_matrix(hand, np.repeat(ACCESS[:1], 40, axis=0), EGRESS, workers=2)
+
+
+@pytest.mark.parametrize("workers", [0, -1, 1.5, True])
+def test_bad_number_of_workers(hand: raptor.Timetable, workers: Any) -> None:
+    with pytest.raises(ConfigError, match=r"workers must be a whole number ≥ 1 .* got"):
+        raptor.transit_matrix(hand, ACCESS, EGRESS, workers=workers)
+    with pytest.raises(ConfigError, match=r"workers must be a whole number ≥ 1"):
+        raptor.travel_time_percentiles(hand, ACCESS, workers=workers)

@@ -71,6 +71,13 @@ def test_open_merge_repurpose_and_compare(demo: tuple[Study, StudyConfig], tmp_p
     z = sc.zone_changes(study, studies["open"], cfg).set_index("zone_id")
     assert z.loc[zone["zone_id"], "after_min"] < 3.0
     assert (z["change_min"].fillna(0) <= 1e-9).all()  # opening never lengthens a trip
+    # the new site is routed by public transport too: never slower than walking to it
+    after = studies["open"].matrices
+    col = list(after["transit"].destination_ids).index("NEW-1")
+    walk_new, transit_new = after["walk"].minutes[:, col], after["transit"].minutes[:, col]
+    assert np.isfinite(transit_new).sum() >= np.isfinite(walk_new).sum() > 0
+    both = np.isfinite(walk_new)
+    assert (transit_new[both] <= walk_new[both]).all() and (transit_new[both] < walk_new[both] - 1).any()
     path = sc.save_scenarios([s1, s2], tmp_path / "s.toml")
     assert sc.load_scenarios(path) == [s1, s2]
     assert np.isfinite(table.loc["buildings_tco2e", "open"])

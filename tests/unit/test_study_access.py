@@ -210,8 +210,8 @@ def test_demo_pipeline_adds_access_for_every_cohort_and_mode(demo: Study) -> Non
     cohorts = set(demo.cohort_weights.columns)
     assert set(res.cohorts["cohort"]) == cohorts
     got = res.cohorts.groupby("cohort")["mode"].agg(set)
-    assert got["everyone"] == {"walk", "cycle", "drive", BEST}
-    assert got["households_no_car"] == {"walk", "cycle", BEST}
+    assert got["everyone"] == {"walk", "cycle", "drive", "transit", BEST}  # the demo has a bus feed
+    assert got["households_no_car"] == {"walk", "cycle", "transit", BEST}
     assert set(res.zones["asset_set"]) == {"gp_practices", "health"}
     # shares are people-weighted: the best-mode share within 30 minutes is 1 in a small town
     best = _one(res.cohorts, cohort="everyone", mode=BEST, asset_set="gp_practices")
@@ -281,7 +281,7 @@ def test_population_raster_and_staff_origins_in_the_pipeline(tmp_path: Path) -> 
     assert (everyone % 2 == 0).all()
     assert study.access is not None and study.access.surfaces == {}
     commute = study.access.staff_commute
-    assert set(commute["mode"]) == {"walk", "cycle", "drive"}
+    assert set(commute["mode"]) == {"walk", "cycle", "drive", "transit"}
     assert (commute["staff"] == 30).all()
     fca = study.access.zones
     assert fca["fca_2sfca"].notna().any()
