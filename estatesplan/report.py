@@ -48,6 +48,7 @@ from .export_bundle import ExportSelection, ExportView, select_view
 from .map_assets import LEAFLET_DIR, leaflet_sources
 from .maps import cohort_measure
 from .study import Study
+from .study_transit import transit_sentence
 
 __all__ = ["REPORT_SIMPLIFY_M", "build_report", "write_report"]
 
@@ -624,6 +625,9 @@ def build_report(
     banner = f'<p class="banner">{esc(SYNTHETIC_NOTICE)}</p>' if study.synthetic else ""
     pop = pd.to_numeric(sel.layers["zones"][c.POPULATION], errors="coerce").sum()
     heads = [r.headline() for r in (study.access, study.carbon) if r is not None]
+    status = study.access.settings.get("transit") if study.access is not None else None
+    if isinstance(status, dict):  # how public transport was measured, or why it was not
+        heads.append(transit_sentence(status).rstrip("."))
     summary = (
         f"<p>Scope: <b>{esc(sel.view.describe())}</b>. Assets: {len(sel.layers['assets'])}; "
         f"zones: {len(sel.layers['zones'])} ({_num()(pop)} residents); neighbourhoods: "
