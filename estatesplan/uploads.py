@@ -13,7 +13,9 @@ optionally the Census age bands and other cohort columns), assets (required: poi
 a CSV with easting/northing or longitude/latitude, with the asset contract's columns),
 neighbourhoods (optional polygons with ``neighbourhood_id`` and ``name``; without them,
 neighbourhoods are proposed from the zones) and a street extract (optional
-``.osm.pbf``; with it, travel times, access, carbon and co-location are computed too).
+``.osm.pbf``; with it, travel times, access, carbon and co-location are computed too)
+and a public transport timetable (optional GTFS ``.zip``, with the street extract; with it
+the ``transit`` mode is measured too).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ LAYER_SUFFIXES: Final = {
     "assets": (".gpkg", ".geojson", ".json", ".csv"),
     "neighbourhoods": (".gpkg", ".geojson", ".json"),
     "network": (".osm.pbf", ".pbf", ".osm"),
+    "timetable": (".zip",),
 }
 """File types accepted per upload slot."""
 MAX_UPLOAD_BYTES: Final = 500 * 1024 * 1024
@@ -100,8 +103,8 @@ def prepare_uploads(
     Parameters
     ----------
     files
-        Slot ("zones", "assets", "neighbourhoods", "network") → upload or None.
-        Zones and assets are required.
+        Slot ("zones", "assets", "neighbourhoods", "network", "timetable") → upload or
+        None. Zones and assets are required; a timetable needs the network too.
     name
         Study name shown in the app.
     folder
@@ -129,6 +132,12 @@ def prepare_uploads(
         msg = (
             f"upload the {' and '.join(missing)} file(s) too: a study needs zones "
             "(polygons with zone_id and population) and assets."
+        )
+        raise DataSourceError(msg)
+    if files.get("timetable") is not None and files.get("network") is None:
+        msg = (
+            "upload the street network (.osm.pbf) too: public transport times need it for the "
+            "walks to and from stops."
         )
         raise DataSourceError(msg)
     named: dict[str, tuple[str, bytes]] = {}
@@ -174,6 +183,8 @@ def _config(name: str, named: Mapping[str, tuple[str, bytes]]) -> dict[str, Any]
         cfg["neighbourhoods"] = {"file": named["neighbourhoods"][0], "method": "file"}
     if "network" in named:
         cfg["network"] = {"osm": named["network"][0]}
+    if "timetable" in named:
+        cfg["transit"] = {"gtfs": named["timetable"][0]}
     return cfg
 
 

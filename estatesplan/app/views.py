@@ -55,7 +55,7 @@ PAGES: Final[dict[str, Callable[[Workspace], None]]] = {
 PAGE: Final = "page"
 """Session-state key of the page switcher."""
 UPLOAD_KEYS: Final = {slot: f"upload_{slot}" for slot in LAYER_SUFFIXES}
-"""File uploaders, one per slot (zones, assets, neighbourhoods, network)."""
+"""File uploaders, one per slot (zones, assets, neighbourhoods, network, timetable)."""
 UPLOAD_NAME: Final = "upload_name"
 UPLOAD_OPEN: Final = "upload_open"
 UPLOAD_ERROR: Final = "_upload_error"
@@ -66,6 +66,8 @@ _UPLOAD_HELP: Final = {
     "neighbourhoods are proposed from the zones.",
     "network": "Optional OpenStreetMap extract (.osm.pbf): adds travel times, access, "
     "carbon and co-location.",
+    "timetable": "Optional GTFS timetable (.zip as published; needs the street extract): "
+    "adds walk + public transport times, so people without a car are measured fairly.",
 }
 
 

@@ -64,6 +64,24 @@ def test_file_names_are_sanitised_and_kept_apart(demo_files: Path, tmp_path: Pat
     assert toml.parent.parent == tmp_path
 
 
+def test_a_timetable_adds_the_transit_mode(demo_files: Path, tmp_path: Path) -> None:
+    files = {
+        "zones": _up(demo_files, "zones.gpkg"),
+        "assets": _up(demo_files, "assets.gpkg"),
+        "network": _up(demo_files, "streets.osm.pbf"),
+        "timetable": _up(demo_files, "gtfs.zip", "buses.zip"),
+    }
+    toml = prepare_uploads(files, folder=tmp_path)
+    cfg = tomllib.loads(toml.read_text(encoding="utf-8"))
+    assert cfg["transit"] == {"gtfs": "buses.zip"}
+    from estatesplan.config import load_config
+
+    assert load_config(toml).access.modes == ("walk", "cycle", "drive", "transit")
+    alone = {k: v for k, v in files.items() if k != "network"}
+    with pytest.raises(DataSourceError, match=r"upload the street network \(\.osm\.pbf\) too"):
+        prepare_uploads(alone, folder=tmp_path)
+
+
 @pytest.mark.parametrize(
     ("files", "match"),
     [
