@@ -51,6 +51,10 @@ class StudyNetworks:
             modes.append("walk")  # walks to and from stops
         return modes
 
+    def configured(self) -> list[str]:
+        """Routed modes named in ``[access] modes`` (without the walk that transit needs)."""
+        return [m for m in self.modes() if m in self.cfg.access.modes]
+
     def __call__(self, mode: str) -> StreetNetwork:
         """Return the network of one mode, building every configured mode on first call."""
         from . import networks
@@ -115,6 +119,24 @@ def _quiet(fn: Any, *args: Any, **kwargs: Any) -> Any:
     return out
 
 
+def _transit_inter_site(
+    cfg: StudyConfig, nets: StudyNetworks, sites: gpd.GeoDataFrame
+) -> TravelTimeMatrix:
+    """Walk + public transport minutes between team sites (0 on the diagonal)."""
+    import dataclasses
+
+    from .study_transit import study_timetable, transit_matrix_from_network
+
+    m = transit_matrix_from_network(
+        nets("walk"), study_timetable(cfg), sites, sites, origin_id=c.ASSET_ID,
+        destination_id=c.ASSET_ID, transit=cfg.transit, cutoff_min=cfg.access.cutoff_min,
+        max_snap_m=cfg.network.max_snap_m, walk_speed_kmh=cfg.network.walk_speed_kmh,
+    )  # fmt: skip
+    minutes = m.minutes.copy()
+    np.fill_diagonal(minutes, 0.0)
+    return dataclasses.replace(m, minutes=minutes)
+
+
 def staff_tables(
     study: Study,
     cfg: StudyConfig,
@@ -151,16 +173,28 @@ def staff_tables(
     matrices: dict[str, TravelTimeMatrix] = {}
     teams = _teams(study, cfg, mask) if mask is not None else {}
     members = sorted({m for team in teams.values() for m in team})
-    if members and nets.modes():
+    modes = nets.configured()
+    if modes and "transit" in cfg.access.modes and cfg.transit.gtfs is not None:
+        modes.append("transit")
+    if members and modes:
         sites = study.assets[study.assets[c.ASSET_ID].astype(str).isin(members)]
-        for mode in nets.modes():
+        for mode in modes:
+            from .study_transit import transit_settings
+
+            transit = mode == "transit" and cfg.transit.gtfs is not None
+            files: list[str | Path] = [osm]
+            if transit and cfg.transit.gtfs is not None:
+                files.append(cfg.transit.gtfs)
             key = cache_key(
-                "inter_site", files=[osm], sites=points_digest(sites, c.ASSET_ID),
-                **nets.settings(mode),
+                "inter_site", files=files,
+                sites=points_digest(sites, c.ASSET_ID), **nets.settings(mode),
+                **({"transit": transit_settings(cfg.transit)} if transit else {}),
             )  # fmt: skip
             from .travel_times import TravelTimeMatrix
 
             def build(mode: str = mode) -> TravelTimeMatrix:
+                if mode == "transit":
+                    return _transit_inter_site(cfg, nets, sites)
                 matrix: TravelTimeMatrix = _quiet(
                     _staff.inter_site_matrix, nets(mode), sites, id_column=c.ASSET_ID,
                     cutoff_min=cfg.access.cutoff_min, max_snap_m=cfg.network.max_snap_m,
@@ -233,7 +267,7 @@ def surfaces(
     acc = cfg.access
     mask = sets.get(acc.left_behind_set)
     osm = cfg.network.osm or ""
-    if acc.surface_cell_m <= 0 or mask is None or not nets.modes():
+    if acc.surface_cell_m <= 0 or mask is None or not nets.configured():
         return {}
     try:
         import rasterio  # noqa: F401
@@ -247,7 +281,7 @@ def surfaces(
         study.area if study.area is not None else study.zones.geometry.union_all()
     )
     out: dict[str, Path] = {}
-    for mode in nets.modes():
+    for mode in nets.configured():
         name = f"surface_{mode}_{acc.left_behind_set}"
         key = cache_key(
             "surface", files=[osm], sites=points_digest(sites, c.ASSET_ID),

@@ -217,7 +217,15 @@ def test_demo_pipeline_adds_access_for_every_cohort_and_mode(demo: Study) -> Non
     best = _one(res.cohorts, cohort="everyone", mode=BEST, asset_set="gp_practices")
     assert best["people"] == pytest.approx(demo.zones["population"].sum())
     assert 0.95 <= best["share_within_30"] <= 1.0
-    assert not res.staff.empty and set(res.staff["mode"]) == {"walk", "cycle", "drive"}
+    assert not res.staff.empty and set(res.staff["mode"]) == {"walk", "cycle", "drive", "transit"}
+    # between a team's sites public transport is never slower than walking
+    by = res.staff.set_index(["team", "mode"])["max_min"]
+    for team in res.staff["team"].unique():
+        assert by[(team, "transit")] <= by[(team, "walk")] + 1e-4, team
+    inter = res.inter_site["transit"].minutes
+    assert (np.diag(inter) == 0).all()
+    walk_inter = res.inter_site["walk"].minutes
+    assert (np.nan_to_num(inter, nan=np.inf) <= np.nan_to_num(walk_inter, nan=np.inf) + 1e-4).all()
     assert res.staff_commute.empty  # no staff-origins file in the demo
     assert (res.staff["mean_min"].dropna() > 0).all()
     assert set(res.surfaces) == {f"surface_{m}_gp_practices" for m in ("walk", "cycle", "drive")}
