@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from .config import StudyConfig
     from .graph import StreetNetwork
     from .study import Study
+    from .study_transit import StudyTimetable
     from .travel_times import TravelTimeMatrix
 
 __all__ = ["StudyNetworks", "staff_tables", "surfaces"]
@@ -36,11 +37,21 @@ ROUTED = ("walk", "cycle", "drive")
 
 
 class StudyNetworks:
-    """Street networks of a study's extract, built on first use (one pass for all modes)."""
+    """Street networks of a study's extract (one pass for all modes) and its public
+    transport timetable, each built on first use and then kept."""
 
     def __init__(self, cfg: StudyConfig) -> None:
         self.cfg = cfg
         self._built: dict[str, StreetNetwork] = {}
+        self._timetable: StudyTimetable | None = None
+
+    def timetable(self) -> StudyTimetable:
+        """The day's timetable of ``[transit] gtfs`` (ConfigError when none is named)."""
+        from .study_transit import study_timetable
+
+        if self._timetable is None:
+            self._timetable = study_timetable(self.cfg)
+        return self._timetable
 
     def modes(self) -> list[str]:
         """Routed modes of the config that a network can serve (walk too when transit is on)."""
@@ -125,10 +136,10 @@ def _transit_inter_site(
     """Walk + public transport minutes between team sites (0 on the diagonal)."""
     import dataclasses
 
-    from .study_transit import study_timetable, transit_matrix_from_network
+    from .study_transit import transit_matrix_from_network
 
     m = transit_matrix_from_network(
-        nets("walk"), study_timetable(cfg), sites, sites, origin_id=c.ASSET_ID,
+        nets("walk"), nets.timetable(), sites, sites, origin_id=c.ASSET_ID,
         destination_id=c.ASSET_ID, transit=cfg.transit, cutoff_min=cfg.access.cutoff_min,
         max_snap_m=cfg.network.max_snap_m, walk_speed_kmh=cfg.network.walk_speed_kmh,
     )  # fmt: skip

@@ -42,6 +42,7 @@ from .errors import ConfigError
 from .maps import DISPLAY_SIMPLIFY_M
 
 if TYPE_CHECKING:
+    from ._access_network import StudyNetworks
     from .config import StudyConfig
     from .study import Study
     from .study_options import OptionsResults
@@ -267,10 +268,20 @@ def scenarios_from_toml(
     return out
 
 
-def run_scenario(baseline: Study, scenario: _sc.Scenario, cfg: StudyConfig) -> ScenarioRun:
-    """Apply a scenario and compare it with the baseline (see :class:`ScenarioRun`)."""
+def run_scenario(
+    baseline: Study,
+    scenario: _sc.Scenario,
+    cfg: StudyConfig,
+    *,
+    networks: StudyNetworks | None = None,
+) -> ScenarioRun:
+    """Apply a scenario and compare it with the baseline (see :class:`ScenarioRun`).
+
+    ``networks`` (e.g. :meth:`estatesplan.workspace.Workspace.networks`) are reused when a
+    scenario opens a site, so the street networks and timetable are built once per session.
+    """
     t0 = time.perf_counter()
-    table, studies = _sc.compare_scenarios(baseline, [scenario], cfg)
+    table, studies = _sc.compare_scenarios(baseline, [scenario], cfg, networks=networks)
     changed = studies[scenario.name]
     zones = (
         _sc.zone_changes(baseline, changed, cfg)

@@ -40,6 +40,7 @@ from ._io import atomic_path
 from .errors import ConfigError, DataContractError
 
 if TYPE_CHECKING:
+    from ._access_network import StudyNetworks
     from .config import StudyConfig
     from .study import Study
     from .travel_times import TravelTimeMatrix
@@ -126,7 +127,9 @@ def check_scenario(s: Scenario, ids: set[str]) -> list[str]:
     return out
 
 
-def apply_scenario(study: Study, scenario: Scenario, cfg: StudyConfig) -> Study:
+def apply_scenario(
+    study: Study, scenario: Scenario, cfg: StudyConfig, *, networks: StudyNetworks | None = None
+) -> Study:
     """Return the study as it would be under a scenario, with every metric recomputed.
 
     Parameters
@@ -137,6 +140,10 @@ def apply_scenario(study: Study, scenario: Scenario, cfg: StudyConfig) -> Study:
         The changes.
     cfg
         The study config (network, access, carbon, costs settings).
+    networks
+        The study's street networks and timetable, built on first use and kept (pass
+        the same object to several calls, as :func:`compare_scenarios` does, so opening
+        sites in many scenarios builds them once); None makes a new one.
 
     Returns
     -------
@@ -187,7 +194,13 @@ def apply_scenario(study: Study, scenario: Scenario, cfg: StudyConfig) -> Study:
             [new, opened[[col for col in new.columns if col in opened]]], ignore_index=True
         )
     new = gpd.GeoDataFrame(new, geometry="geometry", crs=assets.crs).reset_index(drop=True)
-    matrices = {m: _recolumn(mat, new, opened, study, cfg, m) for m, mat in study.matrices.items()}
+    if networks is None:
+        from ._access_network import StudyNetworks
+
+        networks = StudyNetworks(cfg)
+    matrices = {
+        m: _recolumn(mat, new, opened, study, cfg, m, networks) for m, mat in study.matrices.items()
+    }
     changed = dataclasses.replace(
         study, name=f"{study.name} — {scenario.name}", assets=new, matrices=matrices,
         access=None, carbon=None, options=None,
@@ -205,7 +218,7 @@ def apply_scenario(study: Study, scenario: Scenario, cfg: StudyConfig) -> Study:
 
 def _recolumn(
     matrix: TravelTimeMatrix, assets: pd.DataFrame, opened: pd.DataFrame, study: Study,
-    cfg: StudyConfig, mode: str,
+    cfg: StudyConfig, mode: str, nets: StudyNetworks,
 ) -> TravelTimeMatrix:  # fmt: skip
     from .travel_times import TravelTimeMatrix, matrix_from_network
 
@@ -215,23 +228,21 @@ def _recolumn(
     have = cols.get_indexer(wanted)
     minutes[:, have >= 0] = matrix.minutes[:, have[have >= 0]]
     if len(opened):
-        from ._access_network import StudyNetworks
-
         if cfg.network.osm is None:
             msg = "opening a site needs the street network ([network] osm) to route to it"
             raise ConfigError(msg)
         if mode == "transit":  # walk + public transport to the new sites, capped by walking
-            from .study_transit import study_timetable, transit_matrix_from_network
+            from .study_transit import transit_matrix_from_network
 
             extra = transit_matrix_from_network(
-                StudyNetworks(cfg)("walk"), study_timetable(cfg), study.zones, opened,
+                nets("walk"), nets.timetable(), study.zones, opened,
                 origin_id=c.ZONE_ID, destination_id=c.ASSET_ID, transit=cfg.transit,
                 cutoff_min=matrix.cutoff_min, max_snap_m=cfg.network.max_snap_m,
                 walk_speed_kmh=cfg.network.walk_speed_kmh,
             )  # fmt: skip
         else:
             extra = matrix_from_network(
-                StudyNetworks(cfg)(mode), study.zones, opened, origin_id=c.ZONE_ID,
+                nets(mode), study.zones, opened, origin_id=c.ZONE_ID,
                 destination_id=c.ASSET_ID, cutoff_min=matrix.cutoff_min,
                 max_snap_m=cfg.network.max_snap_m, walk_speed_kmh=cfg.network.walk_speed_kmh,
             )  # fmt: skip
@@ -284,7 +295,11 @@ def _headline(study: Study, cfg: StudyConfig) -> dict[str, float]:
 
 
 def compare_scenarios(
-    baseline: Study, scenarios: list[Scenario], cfg: StudyConfig
+    baseline: Study,
+    scenarios: list[Scenario],
+    cfg: StudyConfig,
+    *,
+    networks: StudyNetworks | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Study]]:
     """Headline metrics of the baseline and each scenario side by side.
 
@@ -296,6 +311,9 @@ def compare_scenarios(
         The scenarios.
     cfg
         The study config.
+    networks
+        Street networks and timetable shared by every scenario (None: one is made here,
+        built only if a scenario opens a site).
 
     Returns
     -------
@@ -308,7 +326,11 @@ def compare_scenarios(
     if dupes:
         msg = f"scenario names must be unique: {', '.join(dupes)} repeated"
         raise ConfigError(msg)
-    studies = {s.name: apply_scenario(baseline, s, cfg) for s in scenarios}
+    if networks is None:
+        from ._access_network import StudyNetworks
+
+        networks = StudyNetworks(cfg)
+    studies = {s.name: apply_scenario(baseline, s, cfg, networks=networks) for s in scenarios}
     table = pd.DataFrame({"baseline": _headline(baseline, cfg)})
     for name, st in studies.items():
         table[name] = pd.Series(_headline(st, cfg))

@@ -108,6 +108,17 @@ class Workspace:
         logger.info("%s network ready in %.2f s", mode, time.perf_counter() - t0)
         return net
 
+    def networks(self) -> StudyNetworks:
+        """The study's street networks and timetable, each built on first use and kept.
+
+        Raises
+        ------
+        ConfigError
+            When the workspace has no config.
+        """
+        self.require_config("street networks")
+        return self._nets()
+
     def _nets(self) -> StudyNetworks:
         from ._access_network import StudyNetworks
 

@@ -90,7 +90,8 @@ MAP_HEIGHT_PX: Final = 500
 def _run(source: str, scenario_toml: str, _ws: Workspace) -> sv.ScenarioRun:
     """Apply one scenario (its TOML text) to the study of ``source``, once per text."""
     (scenario,) = sv.scenarios_from_toml(scenario_toml, label="scenario")
-    return sv.run_scenario(_ws.study, scenario, _ws.require_config("Scenarios"))
+    cfg = _ws.require_config("Scenarios")
+    return sv.run_scenario(_ws.study, scenario, cfg, networks=_ws.networks())
 
 
 def _session_list(source: str) -> list[str]:

@@ -83,6 +83,41 @@ def test_open_merge_repurpose_and_compare(demo: tuple[Study, StudyConfig], tmp_p
     assert np.isfinite(table.loc["buildings_tco2e", "open"])
 
 
+def test_scenarios_opening_sites_share_one_network_build_and_timetable(
+    demo: tuple[Study, StudyConfig], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from estatesplan import networks, study_transit
+
+    study, cfg = demo
+    calls = {"networks": 0, "timetable": 0}
+    build, timetable = networks.networks_from_osm, study_transit.study_timetable
+
+    def count_build(*args: object, **kwargs: object) -> object:
+        calls["networks"] += 1
+        return build(*args, **kwargs)  # type: ignore[arg-type]
+
+    def count_timetable(*args: object, **kwargs: object) -> object:
+        calls["timetable"] += 1
+        return timetable(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(networks, "networks_from_osm", count_build)
+    monkeypatch.setattr(study_transit, "study_timetable", count_timetable)
+    zones = study.zones.iloc[:2]
+    scenarios = [
+        sc.Scenario(f"open {k}", open=({"id": f"NEW-{k}", "name": "n", "x": float(z["route_x"]),
+                                         "y": float(z["route_y"]), "asset_type": "gp_practice",
+                                         "owner_type": "icb_primary_care", "gia_m2": 400.0},))
+        for k, (_, z) in enumerate(zones.iterrows())
+    ]  # fmt: skip
+    table, studies = sc.compare_scenarios(study, scenarios, cfg)
+    assert list(table.columns)[:3] == ["baseline", "open 0", "open 1"]
+    assert calls == {"networks": 1, "timetable": 1}  # once for four modes and two scenarios
+    for k, (_, z) in enumerate(zones.iterrows()):
+        m = studies[f"open {k}"].matrices["transit"]
+        row = list(m.origin_ids).index(z["zone_id"])
+        assert m.minutes[row, list(m.destination_ids).index(f"NEW-{k}")] < 3.0  # on its doorstep
+
+
 def test_bad_scenarios(demo: tuple[Study, StudyConfig], tmp_path: Path) -> None:
     study, cfg = demo
     with pytest.raises(DataContractError, match=r"1 asset ids not in the study \(NOPE\)"):
