@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from . import contracts as c
-from .errors import ConfigError
+from .errors import ConfigError, DataContractError
 
 if TYPE_CHECKING:
     import os
@@ -366,6 +366,16 @@ def transit_matrix_from_network(
     n_o, n_d = walk.minutes.shape
     o_ids = np.asarray(walk.origin_ids, dtype=object)
     d_ids = np.asarray(walk.destination_ids, dtype=object)
+    for what, ids, frame, col in (
+        ("origins", o_ids, origins, origin_id),
+        ("destinations", d_ids, destinations, destination_id),
+    ):
+        if sorted(map(str, ids)) != sorted(frame[col].astype(str)):
+            msg = (
+                f"the walking matrix given as the transit cap has other {what} than the layer "
+                f"({len(ids)} ids against {len(frame)}); compute it between the same layers"
+            )
+            raise DataContractError(msg)
     if len(stops):
         acc = route(
             origins, stops, origin_id=origin_id, destination_id=_STOP_ID,

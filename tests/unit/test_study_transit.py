@@ -233,6 +233,20 @@ def test_stops_beyond_the_street_network_are_ridden_not_walked(
     assert got.metadata["timetable"]["stops_walkable"] == 0
 
 
+def test_a_walk_cap_for_other_layers_is_refused(demo_dir: Path, demo_layers: tuple) -> None:  # type: ignore[type-arg]
+    zones, assets = demo_layers
+    net = network_from_osm(demo_dir / "streets.osm.pbf", "walk")
+    tt = study_transit.load_timetable(demo_dir / "gtfs.zip", date="2026-05-12")
+    walk = matrix_from_network(
+        net, zones.iloc[:5], assets, origin_id=c.ZONE_ID, destination_id=c.ASSET_ID, cutoff_min=60
+    )
+    with pytest.raises(DataContractError, match=r"other origins than the layer \(5 ids against 150\)"):
+        study_transit.transit_matrix_from_network(
+            net, tt, zones, assets, origin_id=c.ZONE_ID, destination_id=c.ASSET_ID,
+            transit=TransitConfig(gtfs=demo_dir / "gtfs.zip"), cutoff_min=60.0, walk=walk,
+        )  # fmt: skip
+
+
 def test_study_matrices_transit_only_computes_walk_as_its_cap(
     tmp_path: Path,
     demo_dir: Path,
