@@ -455,8 +455,14 @@ def format_measure(measure: str) -> Callable[[float], str]:
 
 
 def choropleth_legend_html(
-    colormap: bcm.LinearColormap, caption: str, fmt: Callable[[float], str]
+    colormap: bcm.LinearColormap,
+    caption: str,
+    fmt: Callable[[float], str],
+    *,
+    nan_label: str = "unknown",
 ) -> str:
+    """A legend: caption, gradient with its end values, and the grey swatch's meaning
+    (``nan_label``: "unknown", or e.g. "none within 60 min" for travel times)."""
     stops = ", ".join(
         colormap.rgb_hex_str(colormap.vmin + (colormap.vmax - colormap.vmin) * k / 8)
         for k in range(9)
@@ -468,7 +474,7 @@ def choropleth_legend_html(
         f'<div style="display:flex;justify-content:space-between;width:202px">'
         f"<span>{esc(fmt(colormap.vmin))}</span><span>{esc(fmt(colormap.vmax))}</span></div>"
         f'<div><span style="display:inline-block;width:11px;height:11px;margin-right:5px;'
-        f'border:1px solid #555;background:{NAN_COLOUR}"></span>unknown</div>'
+        f'border:1px solid #555;background:{NAN_COLOUR}"></span>{esc(nan_label)}</div>'
     )
 
 

@@ -288,8 +288,9 @@ def zone_choropleth(
         A :class:`folium.FeatureGroup` holding one :class:`folium.GeoJson` (EPSG:4326) whose features carry only
         ``zone_id``, ``label`` and ``value`` (text), shaded on a viridis scale
         from the smallest to the largest known value, with :data:`NAN_COLOUR` for
-        unknown; and a legend (shown while the layer is on) with an "unknown"
-        swatch. The branca colour scale and the values shaded are kept as its
+        unknown; and a legend (shown while the layer is on) whose grey swatch reads
+        as the formatter reads NaN ("unknown" by default, "none within 60 min" for
+        travel times). The branca colour scale and the values shaded are kept as its
         ``colormap`` and ``values`` attributes.
 
     Raises
@@ -357,7 +358,9 @@ def zone_choropleth(
             sticky=False,
         ),
     ).add_to(group)
-    group.add_child(LayerLegend(choropleth_legend_html(colormap, legend, fmt)))
+    group.add_child(  # the grey swatch says what the tooltips say of a missing value
+        LayerLegend(choropleth_legend_html(colormap, legend, fmt, nan_label=fmt(math.nan)))
+    )
     logger.debug(
         "choropleth %r: %d zones (%d unknown) in %.2f s",
         name,

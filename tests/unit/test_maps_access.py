@@ -527,6 +527,9 @@ def test_access_map_has_every_layer_and_the_values() -> None:
     }
     assert values == {"Z1": "5.0 min", "Z2": "15.0 min", "Z3": "none within 60 min"}
     assert "GeoJsonPopup" in html or "bindPopup" in html
+    # the legend's grey swatch says what grey means here: beyond the cut-off, not unknown
+    swatch = "\\u003c/span\\u003e{}\\u003c/div"  # the legend's HTML sits JSON-escaped in a script
+    assert swatch.format("none within 60 min") in html and swatch.format("unknown") not in html
 
 
 def test_access_map_rejects_unavailable_choices() -> None:
