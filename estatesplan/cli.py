@@ -211,6 +211,12 @@ def _cmd_matrix(args: argparse.Namespace) -> int:
             f"every minute, percentile {s.get('percentile', transit.percentile):g} of the window, "
             "never slower than walking"
         )
+        if (served := tt.get("stops_served")) is not None:
+            walkable = int(tt.get("stops_walkable", 0))
+            print(
+                f"stops: {walkable:,} of {int(served):,} served that day lie within the street "
+                f"extract and can be walked to; {int(served) - walkable:,} beyond it are ridden through"
+            )
     return 0
 
 

@@ -425,9 +425,11 @@ def transit_matrix_from_network(
         "seconds": round(time.perf_counter() - t0, 3),
     }  # fmt: skip
     logger.info(
-        "transit matrix %d × %d on %s: %d stops within the street network, %.1f%% of pairs within "
-        "%g min, %d faster than walking, in %.1f s",
-        n_o, n_d, timetable.describe(), len(stops), 100.0 * np.isfinite(minutes).mean() if minutes.size else 0.0,
+        "transit matrix %d × %d on %s: %d stops within the street network (%d beyond it are "
+        "ridden through, not walked to), %.1f%% of pairs within %g min, %d faster than walking, "
+        "in %.1f s",
+        n_o, n_d, timetable.describe(), len(stops), tt.n_stops - len(stops),
+        100.0 * np.isfinite(minutes).mean() if minutes.size else 0.0,
         cutoff_min, int(faster.sum()), time.perf_counter() - t0,
     )  # fmt: skip
     return TravelTimeMatrix(

@@ -104,6 +104,7 @@ def test_cli_transit_matrix_command(
     assert "transit matrix: 150 origins × 81 destinations" in printed
     assert "gtfs.zip, Tuesday 2026-05-12 (as configured)" in printed
     assert "departures 08:00–09:00 every minute, percentile 50" in printed
+    assert "stops: 61 of 61 served that day lie within the street extract" in printed
     assert cli.main([*base, "--mode", "walk", "--out", str(tmp_path / "w.parquet")]) == 0
     t = pd.read_parquet(tmp_path / "t.parquet").set_index(["origin_id", "destination_id"])[
         "minutes"
