@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 
 from . import contracts as c
 from .cache import cache_key, load_or_build
@@ -28,7 +29,13 @@ if TYPE_CHECKING:
     from .graph import StreetNetwork
     from .travel_times import TravelTimeMatrix
 
-__all__ = ["MATRIX_MODES", "ROUTED_MODES", "points_digest", "study_matrices"]
+__all__ = [
+    "MATRIX_MODES",
+    "ROUTED_MODES",
+    "points_digest",
+    "study_matrices",
+    "transit_percentiles_from_files",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -266,7 +273,6 @@ def read_points(
     CrsError
         If the layer has no CRS.
     """
-    import pandas as pd
 
     from ._io import check_input_file
     from .errors import CrsError, DataSourceError, MissingColumnError
@@ -414,11 +420,7 @@ def matrix_from_files(
     if not cutoff_min > 0:
         msg = f"the cut-off must be a positive number of minutes, found {cutoff_min}"
         raise ConfigError(msg)
-    orig, oid = read_points(origins, id_col=origin_id)
-    dest, did = read_points(destinations, id_col=destination_id)
-    if crs is None:
-        crs = _local_crs(orig, dest)
-        logger.info("analysis CRS for the matrix: %s", crs)
+    orig, oid, dest, did, crs = _read_pair(origins, destinations, origin_id, destination_id, crs)
     files: list[str | Path] = [osm]
     extra: dict[str, object] = {}
     if mode == "transit":
@@ -460,3 +462,103 @@ def matrix_from_files(
     )  # fmt: skip
     travel_times.warn_flagged_points(matrix, stacklevel=2)
     return matrix
+
+
+def _read_pair(
+    origins: str | Path,
+    destinations: str | Path,
+    origin_id: str | None,
+    destination_id: str | None,
+    crs: str | None,
+) -> tuple[gpd.GeoDataFrame, str, gpd.GeoDataFrame, str, str]:
+    """Read both layers with their id columns, and choose the CRS when none is given."""
+    orig, oid = read_points(origins, id_col=origin_id)
+    dest, did = read_points(destinations, id_col=destination_id)
+    if crs is None:
+        crs = _local_crs(orig, dest)
+        logger.info("analysis CRS for the matrix: %s", crs)
+    return orig, oid, dest, did, crs
+
+
+def transit_percentiles_from_files(
+    osm: str | Path,
+    origins: str | Path,
+    destinations: str | Path,
+    *,
+    transit: TransitConfig,
+    cutoff_min: float,
+    percentiles: Sequence[float] = (5, 25, 50, 75, 95),
+    origin_id: str | None = None,
+    destination_id: str | None = None,
+    crs: str | None = None,
+    max_snap_m: float = 500.0,
+    walk_speed_kmh: float = 4.8,
+) -> pd.DataFrame:
+    """Walk + public transport percentiles over the departure window between two layers.
+
+    One range-RAPTOR pass gives every percentile: how much the time depends on when one
+    leaves (R5 reports 5/25/50/75/95). Not cached (the single-percentile
+    :func:`matrix_from_files` is).
+
+    Parameters
+    ----------
+    osm
+        OpenStreetMap extract: the walk network to and from stops.
+    origins, destinations
+        As for :func:`matrix_from_files`.
+    transit
+        Feed, date, window, transfers and walk limits (``transit.percentile`` is not used).
+    cutoff_min
+        Longer times are NaN (left out), minutes.
+    percentiles
+        Which percentiles (0–100), increasing.
+    origin_id, destination_id, crs, max_snap_m, walk_speed_kmh
+        As for :func:`matrix_from_files`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``origin_id``, ``destination_id`` (str) and one float32 column of minutes per
+        percentile (``p5``, ``p25``, …), one row per pair reached at any of them
+        (NaN where not reached at that percentile); ``attrs`` holds the timetable record.
+
+    Raises
+    ------
+    ConfigError
+        If the cut-off, the percentiles or a transit setting is out of range, or no feed
+        is given.
+    """
+    from . import networks, study_transit
+
+    if transit.gtfs is None:
+        msg = "the transit mode needs a GTFS timetable (a zip as published): give --gtfs FEED.zip"
+        raise ConfigError(msg)
+    if not cutoff_min > 0:
+        msg = f"the cut-off must be a positive number of minutes, found {cutoff_min}"
+        raise ConfigError(msg)
+    if not all(0 <= p <= 100 for p in percentiles):
+        msg = f"percentiles must lie in 0–100, got {list(percentiles)!r}"
+        raise ConfigError(msg)
+    orig, oid, dest, did, crs = _read_pair(origins, destinations, origin_id, destination_id, crs)
+    net = networks.network_from_osm(osm, "walk", crs=crs, speeds={"walk": walk_speed_kmh})
+    tt = study_transit.load_timetable(
+        transit.gtfs, date=transit.date, crs=crs, transfer_m=transit.transfer_m,
+        walk_speed_kmh=walk_speed_kmh,
+    )  # fmt: skip
+    mats = study_transit.transit_percentiles_from_network(
+        net, tt, orig, dest, origin_id=oid, destination_id=did, transit=transit,
+        cutoff_min=cutoff_min, max_snap_m=max_snap_m, walk_speed_kmh=walk_speed_kmh,
+        percentiles=percentiles,
+    )  # fmt: skip
+    first = next(iter(mats.values()))
+    stack = np.stack([m.minutes for m in mats.values()])
+    i, j = np.nonzero(np.isfinite(stack).any(axis=0))
+    out = pd.DataFrame(
+        {
+            "origin_id": pd.Series(first.origin_ids[i], dtype="str"),
+            "destination_id": pd.Series(first.destination_ids[j], dtype="str"),
+            **{f"p{p:g}": stack[k, i, j] for k, p in enumerate(mats)},
+        }
+    )
+    out.attrs["timetable"] = dict(first.metadata.get("timetable") or {})
+    return out

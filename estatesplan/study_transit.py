@@ -35,7 +35,7 @@ from .errors import ConfigError, DataContractError
 
 if TYPE_CHECKING:
     import os
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
 
     from ._config_transit import TransitConfig
     from .config import StudyConfig
@@ -52,6 +52,7 @@ __all__ = [
     "service_date",
     "study_timetable",
     "transit_matrix_from_network",
+    "transit_percentiles_from_network",
     "transit_sentence",
     "transit_settings",
     "transit_status",
@@ -340,9 +341,83 @@ def transit_matrix_from_network(
     Returns
     -------
     TravelTimeMatrix
-        Mode ``"transit"``: minutes (float32), never more than the direct walk; NaN
-        beyond ``cutoff_min``. ``metadata`` records the feed, date, window, percentile,
-        stop counts and the walk matrix's flagged points.
+        Mode ``"transit"``: minutes (float32) at ``transit.percentile`` of the window,
+        never more than the direct walk; NaN beyond ``cutoff_min``. ``metadata`` records
+        the feed, date, window, percentile, stop counts and the walk matrix's flagged
+        points.
+
+    Raises
+    ------
+    ConfigError
+        If the cut-off is not positive or a setting is out of range.
+    DataContractError
+        If ``walk`` was computed between other layers.
+    """
+    pct = float(transit.percentile)
+    return transit_percentiles_from_network(
+        walk_net, timetable, origins, destinations, origin_id=origin_id,
+        destination_id=destination_id, transit=transit, cutoff_min=cutoff_min, walk=walk,
+        max_snap_m=max_snap_m, walk_speed_kmh=walk_speed_kmh, prepared=prepared,
+        progress=progress, percentiles=(pct,),
+    )[pct]  # fmt: skip
+
+
+def transit_percentiles_from_network(
+    walk_net: StreetNetwork,
+    timetable: StudyTimetable,
+    origins: gpd.GeoDataFrame,
+    destinations: gpd.GeoDataFrame,
+    *,
+    origin_id: str,
+    destination_id: str,
+    transit: TransitConfig,
+    cutoff_min: float,
+    walk: TravelTimeMatrix | None = None,
+    max_snap_m: float = 500.0,
+    walk_speed_kmh: float = 4.8,
+    prepared: PreparedNetwork | None = None,
+    progress: Progress | None = None,
+    percentiles: Sequence[float] = (5, 25, 50, 75, 95),
+) -> dict[float, TravelTimeMatrix]:
+    """Walk + public transport minutes at several percentiles of the departure window.
+
+    One range-RAPTOR pass per origin gives every percentile (R5 reports 5/25/50/75/95:
+    how the time varies with when one leaves). See :func:`transit_matrix_from_network`
+    for the parameters; ``transit.percentile`` is ignored here.
+
+    Parameters
+    ----------
+    walk_net
+        The walk network (projected CRS, edge times in seconds).
+    timetable
+        From :func:`load_timetable` (stops in ``walk_net``'s CRS).
+    origins, destinations
+        As for :func:`~estatesplan.travel_times.matrix_from_network` (zones route from
+        ``route_x``/``route_y``).
+    origin_id, destination_id
+        Id columns.
+    transit
+        Window, percentile, transfers and walk limits (``[transit]``).
+    cutoff_min
+        Longer trips are NaN, minutes.
+    walk
+        The direct walking matrix between the same origins and destinations (same id
+        order); None computes it. Its cut-off should be at least ``cutoff_min``.
+    max_snap_m, walk_speed_kmh
+        As for the walk matrices.
+    prepared
+        The walk network prepared once (:class:`~estatesplan.travel_times.PreparedNetwork`).
+    progress
+        Optional callback ``(done, total, label)`` as origins are routed.
+
+    percentiles
+        Which percentiles (0–100), increasing.
+
+    Returns
+    -------
+    dict of float to TravelTimeMatrix
+        One matrix per percentile, as :func:`transit_matrix_from_network` returns for it
+        (``metadata["settings"]["percentile"]`` says which).
     """
     from . import raptor
     from .travel_times import PreparedNetwork, TravelTimeMatrix, matrix_from_network
@@ -397,21 +472,26 @@ def transit_matrix_from_network(
     else:
         access = np.full((n_o, tt.n_stops), np.inf)
         egress = np.full((tt.n_stops, n_d), np.inf)
-    minutes = raptor.transit_matrix(
+    pcts = [float(p) for p in percentiles]
+    if not pcts or pcts != sorted(set(pcts)):
+        msg = f"percentiles must be distinct and increasing, got {list(percentiles)!r}"
+        raise ConfigError(msg)
+    stack = raptor.transit_matrix_percentiles(
         tt, access, egress, walk_min=walk.minutes, window=transit.window,
-        percentile=transit.percentile, max_transfers=transit.max_transfers,
+        percentiles=pcts, max_transfers=transit.max_transfers,
         max_walk_min=transit.max_walk_min, cutoff_min=cutoff_min, progress=progress,
     )  # fmt: skip
     near = np.isfinite(access).any(axis=0) | np.isfinite(egress).any(axis=1)
+    minutes = stack[pcts.index(50.0)] if 50.0 in pcts else stack[0]
     faster = np.isfinite(minutes) & ~(
         minutes >= np.where(np.isnan(walk.minutes), np.inf, walk.minutes)
     )
-    meta = {
-        "settings": {
-            "cutoff_min": float(cutoff_min), "max_snap_m": float(max_snap_m),
-            "walk_speed_kmh": float(walk_speed_kmh), **transit_settings(transit),
-            "date": timetable.date.isoformat(),
-        },
+    settings: dict[str, Any] = {
+        "cutoff_min": float(cutoff_min), "max_snap_m": float(max_snap_m),
+        "walk_speed_kmh": float(walk_speed_kmh), **transit_settings(transit),
+        "date": timetable.date.isoformat(),
+    }  # fmt: skip
+    meta: dict[str, Any] = {
         "timetable": {
             "gtfs": timetable.source, "date": timetable.date.isoformat(),
             "date_chosen": timetable.chosen, "trips": timetable.trips,
@@ -421,7 +501,6 @@ def transit_matrix_from_network(
         "flagged_origins": list(walk.metadata.get("flagged_origins") or []),
         "flagged_destinations": list(walk.metadata.get("flagged_destinations") or []),
         "furthest_snap_m": walk.metadata.get("furthest_snap_m"),
-        "pairs_faster_than_walking": int(faster.sum()),
         "seconds": round(time.perf_counter() - t0, 3),
     }  # fmt: skip
     logger.info(
@@ -432,10 +511,19 @@ def transit_matrix_from_network(
         100.0 * np.isfinite(minutes).mean() if minutes.size else 0.0,
         cutoff_min, int(faster.sum()), time.perf_counter() - t0,
     )  # fmt: skip
-    return TravelTimeMatrix(
-        mode="transit", origin_ids=o_ids, destination_ids=d_ids, minutes=minutes,
-        cutoff_min=float(cutoff_min), metadata=meta,
-    )  # fmt: skip
+    out: dict[float, TravelTimeMatrix] = {}
+    for k, pct in enumerate(pcts):
+        m = stack[k]
+        faster_k = np.isfinite(m) & ~(m >= np.where(np.isnan(walk.minutes), np.inf, walk.minutes))
+        out[pct] = TravelTimeMatrix(
+            mode="transit", origin_ids=o_ids, destination_ids=d_ids, minutes=m,
+            cutoff_min=float(cutoff_min),
+            metadata={
+                "settings": {**settings, "percentile": pct}, **meta,
+                "pairs_faster_than_walking": int(faster_k.sum()),
+            },
+        )  # fmt: skip
+    return out
 
 
 def transit_status(

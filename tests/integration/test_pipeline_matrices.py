@@ -117,9 +117,44 @@ def test_cli_transit_matrix_command(
     assert (t.reindex(w.index) < w - 1).any()  # the buses help somewhere
 
 
+def test_cli_transit_percentiles(
+    demo_toml: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = demo_toml.parent
+    base = [
+        "-q", "matrix", "--osm", str(folder / "streets.osm.pbf"), "--origins", str(folder / "zones.gpkg"),
+        "--destinations", str(folder / "assets.gpkg"), "--cutoff", "45", "--destination-id", "asset_id",
+        "--mode", "transit", "--gtfs", str(folder / "gtfs.zip"), "--date", "2026-05-12",
+        "--window", "08:00-09:00",
+    ]  # fmt: skip
+    assert (
+        cli.main([*base, "--percentiles", "5,25,50,75,95", "--out", str(tmp_path / "p.parquet")])
+        == 0
+    )
+    assert "transit percentiles p5, p25, p50, p75, p95:" in capsys.readouterr().out
+    assert cli.main([*base, "--out", str(tmp_path / "m.parquet")]) == 0
+    p = pd.read_parquet(tmp_path / "p.parquet").set_index(["origin_id", "destination_id"])
+    median = (
+        pd.read_parquet(tmp_path / "m.parquet")  # ids are dictionary-encoded there
+        .astype({"origin_id": "str", "destination_id": "str"})
+        .set_index(["origin_id", "destination_id"])
+    )
+    assert list(p.columns) == ["p5", "p25", "p50", "p75", "p95"]
+    # the median column is the single-percentile matrix, pair for pair
+    pd.testing.assert_series_equal(
+        p["p50"].dropna().sort_index(), median["minutes"].sort_index(), check_names=False
+    )
+    v = p.to_numpy(dtype=float)
+    ok = np.isfinite(v).all(axis=1)
+    assert ok.sum() > 1000 and (np.diff(v[ok], axis=1) >= 0).all()  # percentiles never decrease
+    assert (v[ok, 4] > v[ok, 0]).any()  # leaving at another minute changes some times
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
+        (["--mode", "walk", "--percentiles", "50"], "--percentiles only applies to --mode transit"),
+        (["--mode", "transit", "--gtfs", "{gtfs}", "--percentiles", "50,5"], "must be increasing numbers"),
         (["--mode", "transit"], "--mode transit needs --gtfs FEED.zip"),
         (["--mode", "walk", "--gtfs", "x.zip"], "--gtfs only applies to --mode transit"),
         (["--mode", "transit", "--gtfs", "{gtfs}", "--date", "12/05/2026"], "--date '12/05/2026' must be a date"),
