@@ -74,8 +74,10 @@ __all__ = [
     "asset_layer",
     "asset_popup_html",
     "asset_type_label",
+    "bounds_4326",
     "cohort_measure",
     "data_attribution",
+    "display_frame",
     "estate_map",
     "filter_assets",
     "format_measure",
@@ -97,10 +99,30 @@ _DISPLAY_DECIMALS: Final = 6
 _HOUSEHOLD_COLUMNS: Final = frozenset({c.HOUSEHOLDS, c.HOUSEHOLDS_NO_CAR})
 
 
-def _display_frame(
+def display_frame(
     gdf: gpd.GeoDataFrame, columns: Sequence[str], *, simplify_m: float | None
 ) -> gpd.GeoDataFrame:
-    """Keep ``columns``, simplify in metres and reproject to EPSG:4326 for display."""
+    """Keep ``columns``, simplify in metres and reproject to EPSG:4326 for display.
+
+    Parameters
+    ----------
+    gdf
+        A layer with a CRS (projected in metres when ``simplify_m`` is given).
+    columns
+        Columns to keep (those missing are skipped).
+    simplify_m
+        Simplification tolerance in metres (None or 0: none).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The columns and geometry, in EPSG:4326.
+
+    Raises
+    ------
+    CrsError
+        If the layer has no CRS.
+    """
     if gdf.crs is None:
         msg = (
             "a layer passed to the map has no coordinate reference system; set one "
@@ -196,7 +218,7 @@ def asset_layer(assets: gpd.GeoDataFrame, *, name: str = "Assets") -> folium.Fea
     """
     start = time.perf_counter()
     columns = [col for col, _ in POPUP_FIELDS]
-    shown = _display_frame(assets, columns, simplify_m=None)
+    shown = display_frame(assets, columns, simplify_m=None)
     group = folium.FeatureGroup(name=name, overlay=True, control=True)
     geometry = shown.geometry
     valid = ~(geometry.isna() | geometry.is_empty).to_numpy()
@@ -339,7 +361,7 @@ def zone_choropleth(
         esc(lab if lab else zid) for lab, zid in zip(frame["label"], frame[c.ZONE_ID], strict=True)
     ]
     frame[c.ZONE_ID] = frame[c.ZONE_ID].map(esc)
-    shown = _display_frame(frame, [c.ZONE_ID, "label", "value", "fill"], simplify_m=simplify_m)
+    shown = display_frame(frame, [c.ZONE_ID, "label", "value", "fill"], simplify_m=simplify_m)
     shown = shown[~(shown.geometry.isna() | shown.geometry.is_empty)]
     group = ChoroplethLayer(name=name, colormap=colormap, values=numbers)
     folium.GeoJson(
@@ -401,7 +423,7 @@ def neighbourhood_outlines(
     CrsError
         If ``neighbourhoods`` has no CRS.
     """
-    shown = _display_frame(neighbourhoods, [c.NEIGHBOURHOOD_ID, c.NAME], simplify_m=simplify_m)
+    shown = display_frame(neighbourhoods, [c.NEIGHBOURHOOD_ID, c.NAME], simplify_m=simplify_m)
     shown = shown[~(shown.geometry.isna() | shown.geometry.is_empty)].copy()
     shown[c.NEIGHBOURHOOD_ID] = shown[c.NEIGHBOURHOOD_ID].astype(str)
     names = shown[c.NAME].astype("string") if c.NAME in shown else shown[c.NEIGHBOURHOOD_ID]
@@ -581,7 +603,7 @@ def estate_map(
     lines = data_attribution(study.sources, synthetic=study.synthetic)
     if lines:
         m.add_child(Attribution([esc(line) for line in lines]))
-    bounds = _bounds_4326([study.zones, study.neighbourhoods, assets])
+    bounds = bounds_4326([study.zones, study.neighbourhoods, assets])
     if bounds is not None:
         m.fit_bounds(bounds)
     logger.info(
@@ -596,7 +618,9 @@ def estate_map(
     return m
 
 
-def _bounds_4326(layers: Iterable[gpd.GeoDataFrame]) -> list[list[float]] | None:
+def bounds_4326(layers: Iterable[gpd.GeoDataFrame]) -> list[list[float]] | None:
+    """``[[south, west], [north, east]]`` of the layers' geometries in EPSG:4326 (Leaflet's
+    ``fitBounds`` order), skipping empty layers and layers without a CRS; None when none."""
     boxes = []
     for layer in layers:
         if layer is None or not len(layer) or layer.crs is None:

@@ -134,7 +134,7 @@ def left_behind_layer(
         geometry=zones.geometry[hit].to_numpy(),
         crs=zones.crs,
     )
-    shown = maps._display_frame(frame, [c.ZONE_ID, "why"], simplify_m=simplify_m)
+    shown = maps.display_frame(frame, [c.ZONE_ID, "why"], simplify_m=simplify_m)
     folium.GeoJson(
         json.loads(shown.to_json(drop_id=True)),
         name=name,
@@ -199,7 +199,7 @@ def isochrone_layer(
         crs=iso.crs,
     )
     frame["colour"] = [colours[float(m)] for m in frame["minutes"]]
-    shown = maps._display_frame(
+    shown = maps.display_frame(
         frame, ["minutes", "label", "colour"], simplify_m=maps.DISPLAY_SIMPLIFY_M
     )
     folium.GeoJson(
@@ -335,7 +335,7 @@ def access_map(
         )
     if lines := data_attribution(study.sources, synthetic=study.synthetic):
         m.add_child(Attribution([esc(line) for line in lines]))
-    if (bounds := maps._bounds_4326([study.zones, study.neighbourhoods])) is not None:
+    if (bounds := maps.bounds_4326([study.zones, study.neighbourhoods])) is not None:
         m.fit_bounds(bounds)
     logger.info(
         "access map %r: %s of %s by %s for %s, %d zones (%d unknown), %d left behind in %.2f s",
