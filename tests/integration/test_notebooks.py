@@ -56,6 +56,11 @@ def test_travel_times_notebook_runs_on_camden(shared_data: Path) -> None:
     text = _text(nb)
     assert "London Borough of Camden | modes: walk, cycle, drive" in text
     assert "within 20 min (%)" in text
+    # no London timetable in the pack: said plainly; the demo's own buses are used instead
+    assert "Public transport is not measured: the study names no GTFS timetable" in text
+    assert "Demoborough (synthetic) | modes: walk, cycle, drive, transit" in text
+    assert re.search(r"gtfs\.zip, Tuesday \d{4}-\d{2}-\d{2} \(picked from the feed\)", text)
+    assert "by walk + bus, by departure-time percentile" in text and "p95" in text
     assert "area_km2" in text
     assert "leaflet" in text.lower()
 
