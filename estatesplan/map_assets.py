@@ -39,24 +39,17 @@ APP_STATIC_URL: Final = "/app/static"
 def leaflet_sources() -> tuple[str, str]:
     """The vendored Leaflet's JavaScript and CSS text (for self-contained HTML).
 
-    The CSS's images (the layer control's icon, the default marker) are inlined as
-    ``data:`` URLs, so the text works with nothing beside it.
+    The CSS refers to ``images/`` beside it (the layer control's icon, the default
+    marker): the app serves them from ``data/vendor/leaflet/images``; the HTML report,
+    which uses neither, drops those references.
 
     Raises
     ------
     FileNotFoundError
         When the installation lacks the vendored files.
     """
-    import base64
-    import re
-
-    def inline(m: re.Match[str]) -> str:
-        data = (LEAFLET_DIR / "images" / m.group(1)).read_bytes()
-        return f"url(data:image/png;base64,{base64.b64encode(data).decode('ascii')})"
-
-    css = (LEAFLET_DIR / "leaflet.css").read_text(encoding="utf-8")
-    css = re.sub(r"url\(images/([A-Za-z0-9_.-]+\.png)\)", inline, css)
-    return (LEAFLET_DIR / "leaflet.js").read_text(encoding="utf-8"), css
+    return ((LEAFLET_DIR / "leaflet.js").read_text(encoding="utf-8"),
+            (LEAFLET_DIR / "leaflet.css").read_text(encoding="utf-8"))  # fmt: skip
 
 
 def _elements(fig: Any) -> Iterator[Any]:
