@@ -11,7 +11,6 @@ values read "unknown", never 0; estimates say so.
 
 from __future__ import annotations
 
-import functools
 import html
 import io
 import json
@@ -24,29 +23,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
-import branca.colormap as bcm
-import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from . import contracts as c
 from ._io import write_text_atomic
-from ._mapstyle import (
-    NAN_COLOUR,
-    OWNER_COLOURS,
-    UNKNOWN_OWNER_COLOUR,
-    VIRIDIS,
-    asset_type_label,
-    data_attribution,
-    is_unknown,
-    owner_type_label,
-)
+from ._mapstyle import data_attribution, is_unknown, owner_type_label
+from ._report_format import PCT, label, num, table
+from ._report_map import leaflet, map_section
 from .errors import DataSourceError
 from .export import SYNTHETIC_NOTICE
 from .export_bundle import ExportSelection, ExportView, select_view
-from .map_assets import LEAFLET_DIR, leaflet_sources
-from .maps import cohort_measure
 from .study import Study
 from .study_transit import transit_sentence
 
@@ -56,101 +43,6 @@ logger = logging.getLogger(__name__)
 
 REPORT_SIMPLIFY_M: Final = 10.0
 """Tolerance, in metres, used to simplify polygons drawn on the report's map."""
-
-_Fmt = Callable[[Any], str]
-
-
-@functools.cache
-def _leaflet() -> tuple[str, str, str]:
-    """Return Leaflet's JavaScript, its CSS (offline-safe) and its licence text (read once).
-
-    The CSS loses its comments and its ``url(images/…)`` references (marker and
-    layer-switcher images the report never uses), so it asks for no file.
-    """
-    try:
-        js, css = leaflet_sources()
-        licence = (LEAFLET_DIR / "LICENSE").read_text(encoding="utf-8")
-    except OSError as err:
-        msg = (
-            f"the HTML report needs the vendored Leaflet files in {LEAFLET_DIR}, which are "
-            "missing from this installation; reinstall estatesplan (they ship as package data)."
-        )
-        raise DataSourceError(msg) from err
-    css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
-    css = re.sub(r"url\((?!#)[^)]*\)", "none", css)
-    return js, css, licence
-
-
-# --- formatting -------------------------------------------------------------------------
-
-
-def _unknown(fmt: _Fmt) -> _Fmt:
-    def wrapped(v: Any) -> str:
-        if is_unknown(v):
-            return "unknown"
-        try:
-            return fmt(v)
-        except (TypeError, ValueError):
-            return str(v)
-
-    return wrapped
-
-
-def _num(d: int = 0) -> _Fmt:
-    return _unknown(lambda v: f"{float(v):,.{d}f}")
-
-
-def _label(name: object) -> str:
-    return str(name).replace("_", " ")
-
-
-_FORMATS: Final[dict[str, _Fmt]] = {
-    "t": _unknown(str),
-    "l": _unknown(_label),
-    "%": _unknown(lambda v: f"{100 * float(v):.1f}%"),
-    "£": _unknown(lambda v: f"£{float(v) / 1e6:,.2f}m"),
-    "y": _unknown(lambda v: "yes" if bool(v) and str(v).lower() != "false" else "no"),
-    **{str(d): _num(d) for d in range(4)},
-}
-_PCT: Final = _FORMATS["%"]
-
-
-def _cols(spec: str) -> list[tuple[str, str, _Fmt]]:
-    """Parse "column=header:format; …" (formats: t text, l label, % share, £ £m, y yes/no,
-    0–3 decimals)."""
-    out = []
-    for item in filter(None, (x.strip() for x in spec.split(";"))):
-        col, rest = item.split("=", 1)
-        header, fmt = rest.rsplit(":", 1)
-        out.append((col.strip(), header.strip(), _FORMATS[fmt.strip()]))
-    return out
-
-
-def _table(
-    df: pd.DataFrame | None,
-    spec: str | list[tuple[str, str, _Fmt]],
-    *,
-    caption: str,
-    note: str = "",
-    missing: str = "not computed for this study",
-) -> str:
-    """An HTML table of the columns present (formatted, escaped), or a line saying why not."""
-    esc = html.escape
-    if df is None or df.empty:
-        return f'<p class="empty"><b>{esc(caption)}</b>: {esc(missing)}.</p>'
-    cols = [col for col in (_cols(spec) if isinstance(spec, str) else spec) if col[0] in df]
-    head = "".join(f"<th>{esc(h)}</th>" for _, h, _ in cols)
-    rows = df[[col for col, _, _ in cols]].itertuples(index=False, name=None)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{esc(f(v))}</td>" for (_, _, f), v in zip(cols, row, strict=True))
-        for row in rows
-    )
-    foot = f'<p class="note">{esc(note)}</p>' if note else ""
-    return (
-        f'<table class="data"><caption>{esc(caption)}</caption><thead><tr>{head}</tr></thead>'
-        f"<tbody>{body}</tbody></table>{foot}"
-    )
-
 
 # --- charts -----------------------------------------------------------------------------
 
@@ -180,7 +72,7 @@ def _lines(
 ) -> Callable[[Any], None]:
     def draw(ax: Any) -> None:
         for key, g in frame.groupby(by, sort=False):
-            ax.plot(g[x], g[y].to_numpy(dtype=float) * scale, lw=1.7, label=prefix + _label(key))
+            ax.plot(g[x], g[y].to_numpy(dtype=float) * scale, lw=1.7, label=prefix + label(key))
 
     return draw
 
@@ -231,130 +123,6 @@ def _cost_chart(forecast: pd.DataFrame) -> str:
     return _svg(draw, salt="cost")
 
 
-# --- map --------------------------------------------------------------------------------
-
-
-def _features(gdf: gpd.GeoDataFrame, props: pd.DataFrame, simplify_m: float | None) -> Any:
-    """A FeatureCollection dict (EPSG:4326, 5 decimals ≈ 1 m) of ``gdf`` with ``props``."""
-    geom = gdf.geometry
-    if simplify_m:
-        geom = geom.simplify(simplify_m, preserve_topology=True)
-    arr = shapely.transform(geom.to_crs(c.EXPORT_CRS).to_numpy(), lambda xy: np.round(xy, 5))
-    feats = [
-        {"type": "Feature", "properties": p, "geometry": shapely.geometry.mapping(g)}
-        for g, p in zip(arr, props.to_dict(orient="records"), strict=True)
-        if g is not None and not g.is_empty
-    ]
-    return {"type": "FeatureCollection", "features": feats}
-
-
-_POPUP: Final = (
-    f"{c.OWNER}=Owner:t; {c.OWNER_TYPE}=Owner type:t; {c.ASSET_TYPE}=Asset type:t; "
-    f"{c.GIA_M2}=GIA m²:0; tco2e=tCO2e a year:1; energy_basis=Energy:t; {c.ASSET_ID}=Asset id:t"
-)
-
-
-def _popup(record: Mapping[str, Any]) -> str:
-    cols = _cols(_POPUP)
-    label = {c.OWNER_TYPE: owner_type_label, c.ASSET_TYPE: asset_type_label}
-    lines = [
-        f"{h}: {label[col](str(v)) if col in label and not is_unknown(v) else f(v)}"
-        for col, h, f in cols
-        if col in record
-        for v in [record[col]]
-    ]
-    name = _FORMATS["t"](record.get(c.NAME))
-    return f"<b>{html.escape(name)}</b><br>" + "<br>".join(map(html.escape, lines))
-
-
-def _map_data(study: Study, sel: ExportSelection, cohort: str, simplify_m: float) -> dict[str, Any]:
-    zones, assets, nbhd = sel.layers["zones"], sel.layers["assets"], sel.layers["neighbourhoods"]
-    share = cohort_measure(study, cohort, "share")
-    share.index = pd.Index(study.zones[c.ZONE_ID].astype(str))
-    zone_ids = zones[c.ZONE_ID].astype(str)
-    values = share.reindex(zone_ids).to_numpy(dtype=float)
-    known = values[np.isfinite(values)]
-    lo, hi = (float(known.min()), float(known.max())) if len(known) else (0.0, 1.0)
-    cmap = bcm.LinearColormap(list(VIRIDIS), vmin=lo, vmax=max(hi, lo + 1e-9))
-    zname = zones[c.ZONE_NAME].astype("string").fillna("") if c.ZONE_NAME in zones else zone_ids
-    tips = [f"{n or z} ({z}): {_PCT(v)}" for z, n, v in zip(zone_ids, zname, values, strict=True)]
-    zprops = pd.DataFrame(
-        {
-            "fill": [cmap.rgb_hex_str(v) if np.isfinite(v) else NAN_COLOUR for v in values],
-            "tip": [html.escape(t) for t in tips],
-        }
-    )
-    owners = assets[c.OWNER_TYPE].astype(str)
-    colours = [OWNER_COLOURS.get(o, UNKNOWN_OWNER_COLOUR) for o in owners]
-    records = assets.drop(columns=assets.geometry.name).to_dict(orient="records")
-    inside = assets[c.IN_AREA].astype("boolean").fillna(True) if c.IN_AREA in assets else True
-    aprops = pd.DataFrame(
-        {"colour": colours, "popup": [_popup(r) for r in records], "inside": inside}
-    ).astype({"inside": bool})
-    names = nbhd[c.NAME] if c.NAME in nbhd else nbhd[c.NEIGHBOURHOOD_ID]
-    nprops = pd.DataFrame({"tip": [html.escape(str(n)) for n in names]})
-    esc = html.escape
-    return {
-        "zones": _features(zones, zprops, simplify_m),
-        "assets": _features(assets, aprops, None),
-        "neighbourhoods": _features(nbhd, nprops, simplify_m),
-        "names": {
-            "zones": esc(f"Zones: {_label(cohort)}, % of residents"),
-            "assets": esc(f"Assets ({len(assets)})"),
-            "neighbourhoods": "Neighbourhoods",
-        },
-        "attribution": [esc(x) for x in data_attribution(sel.sources, synthetic=sel.synthetic)],
-        "owners": {esc(owner_type_label(o)): col for o, col in zip(owners, colours, strict=True)},
-        "scale": {"low": _PCT(lo), "high": _PCT(hi), "colours": list(VIRIDIS)},
-    }
-
-
-_MAP_JS: Final = """(function () {
- var d = JSON.parse(document.getElementById('estatesplan-map-data').textContent);
- var map = L.map('estatesplan-map', {attributionControl: false, preferCanvas: true, zoomSnap: 0.25});
- var attr = L.control.attribution({prefix: false}).addTo(map);
- d.attribution.forEach(function (a) { attr.addAttribution(a); });
- function tip(f, l) { l.bindTooltip(f.properties.tip); }
- var zones = L.geoJSON(d.zones, {style: function (f) { return {fillColor: f.properties.fill,
-   fillOpacity: 0.65, color: '#555555', weight: 0.6}; }, onEachFeature: tip}).addTo(map);
- var nb = L.geoJSON(d.neighbourhoods, {style: {fill: false, color: '#222222', weight: 2.5,
-   dashArray: '6 4'}, onEachFeature: tip}).addTo(map);
- var assets = L.geoJSON(d.assets, {pointToLayer: function (f, ll) { return L.circleMarker(ll,
-   {radius: f.properties.inside ? 6 : 4, fillColor: f.properties.colour,
-    fillOpacity: f.properties.inside ? 0.95 : 0.45, color: '#222222', weight: 1}); },
-   onEachFeature: function (f, l) { l.bindPopup(f.properties.popup); }}).addTo(map);
- var o = {}; o[d.names.zones] = zones; o[d.names.neighbourhoods] = nb; o[d.names.assets] = assets;
- L.control.layers(null, o, {collapsed: false}).addTo(map);
- L.control.scale().addTo(map);
- var b = L.latLngBounds([]);
- [zones, nb, assets].forEach(function (l) { if (l.getLayers().length) { b.extend(l.getBounds()); } });
- if (b.isValid()) { map.fitBounds(b); } else { map.setView([52.5, -1.5], 6); }
-})();"""
-
-
-def _map_section(study: Study, sel: ExportSelection, cohort: str | None, simplify_m: float) -> str:
-    if cohort is None:
-        return "<p>No cohort is declared, so there is no map.</p>"
-    d = _map_data(study, sel, cohort, simplify_m)
-    text = json.dumps(d, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    owners = "".join(f'<span class="sw" style="background:{v}"></span>{k} ' for k, v in
-                     d["owners"].items())  # fmt: skip
-    sc = d["scale"]
-    grad = f'<span class="grad" style="background:linear-gradient(to right, {", ".join(sc["colours"])})">'
-    js, _, _ = _leaflet()
-    return (
-        '<div id="estatesplan-map"></div><noscript>The map needs JavaScript.</noscript>'
-        f'<div class="legend"><b>Assets by owner type:</b> {owners}<br><b>'
-        f"{html.escape(_label(cohort))}, % of residents:</b> {html.escape(sc['low'])} {grad}"
-        f'</span> {html.escape(sc["high"])} <span class="sw" style="background:{NAN_COLOUR}">'
-        f"</span>unknown. Small pale markers: outside the study area. No basemap: every "
-        "layer is drawn from the study's own data.</div>"
-        f'<script type="application/json" id="estatesplan-map-data">{text}</script>'
-        f"<script>{js}</script><script>{_MAP_JS}</script>"
-    )
-
-
 # --- sections ---------------------------------------------------------------------------
 
 
@@ -398,7 +166,7 @@ def _access_section(study: Study, sel: ExportSelection, cohort: str, names: dict
             f"{x}=within {x.removeprefix('share_within_')} min:%; " for x in within
         ) + "unreachable=unreachable (people):0"  # fmt: skip
     cap = f"Access to {label} per cohort (modelled; 'best' is the fastest mode a cohort can use)"
-    out = [_table(coh, spec, caption=cap, missing=_POOLED)]
+    out = [table(coh, spec, caption=cap, missing=_POOLED)]
     curves = _rows(tb("access_s_curves"), asset_set=aset, mode=mode)
     if curves is not None and not curves.empty:
         out.append(_s_curve_chart(curves, label=label, mode=str(mode)))
@@ -410,7 +178,7 @@ def _access_section(study: Study, sel: ExportSelection, cohort: str, names: dict
         "median=median min:1; p90=90th percentile min:1; worst_value=worst zone min:1; " \
         "worst_zone_id=worst zone:t; rank=rank (1 = worst):0"  # fmt: skip
     cap = f"Time to the nearest {label} by {mode}, per neighbourhood"
-    out.append(_table(nb, spec, caption=cap))
+    out.append(table(nb, spec, caption=cap))
     eq = _rows(tb("access_equity"), asset_set=aset, mode=mode, measure="nearest_min")
     spec = "cohort=cohort:l; q1_mean=most deprived fifth, min:1; q5_mean=least deprived " \
         "fifth, min:1; gap=gap, min:1; ratio=ratio:2; sii=slope index (SII):2; rii=relative " \
@@ -418,11 +186,11 @@ def _access_section(study: Study, sel: ExportSelection, cohort: str, names: dict
         "worse_in_deprived=worse in deprived areas:y"  # fmt: skip
     note = "Fifths of the English Index of Multiple Deprivation, weighted by cohort size."
     cap = f"Equity of time to {label} by {mode} across deprivation (IMD)"
-    out.append(_table(eq, spec, caption=cap, note=note, missing=_POOLED))
+    out.append(table(eq, spec, caption=cap, note=note, missing=_POOLED))
     spec = "cohort=cohort:l; zone_id=zone:t; need=need (people):0; " \
         "access=nearest site, min:1; imd_decile=IMD decile:0; why=why:t"  # fmt: skip
     cap = "Left behind: zones with high need and poor access"
-    out.append(_table(tb("left_behind"), spec, caption=cap, missing="no zone is left behind"))
+    out.append(table(tb("left_behind"), spec, caption=cap, missing="no zone is left behind"))
     return "".join(out)
 
 
@@ -448,7 +216,7 @@ def _carbon_section(sel: ExportSelection, names: dict[str, str]) -> str:
         "travel_tco2e=residents' trips tCO2e/yr (estimated):1; visits=visits a year " \
         "(estimated):0; total_tco2e=total tCO2e/yr:0"  # fmt: skip
     why = "sums buildings of every type, so not shown for this view"
-    out.append(_table(nb, spec, caption="Carbon per neighbourhood", missing=why))
+    out.append(table(nb, spec, caption="Carbon per neighbourhood", missing=why))
     nz, note = _rows(tb("carbon_net_zero"), group="total"), ""
     if nz is not None and not nz.empty:
         out.append(_net_zero_chart(nz))
@@ -459,7 +227,7 @@ def _carbon_section(sel: ExportSelection, names: dict[str, str]) -> str:
         "projected_tco2e=projected tCO2e:0; gap_tco2e=gap tCO2e:0; on_track=on track:y"  # fmt: skip
     why = "covers every building of the study, so not shown for this view"
     cap = "Net zero gap of the buildings (place total)"
-    out.append(_table(nz, spec, caption=cap, note=note, missing=why))
+    out.append(table(nz, spec, caption=cap, note=note, missing=why))
     fc = tb("cost_forecast")
     if fc is not None:
         out.append(_cost_chart(fc))
@@ -467,7 +235,7 @@ def _carbon_section(sel: ExportSelection, names: dict[str, str]) -> str:
         "carbon_t=tCO2e over the horizon:0; payback_year=retrofit pays back in:0"  # fmt: skip
     cap = "Whole-life cost of the estate (present value, real prices)"
     npv = _rows(tb("cost_npv"), asset_id="TOTAL")
-    out.append(_table(npv, spec, caption=cap, missing="a place total, not shown for this view"))
+    out.append(table(npv, spec, caption=cap, missing="a place total, not shown for this view"))
     return "".join(out)
 
 
@@ -486,7 +254,7 @@ def _options_section(study: Study, sel: ExportSelection, names: dict[str, str]) 
     top = top.assign(nname=top[c.NEIGHBOURHOOD_ID].astype(str).map(names), hub_names=hubs)
     sens = _tables(sel)("options_sensitivity")
     if sens is not None:
-        stab = sens.set_index(sens["top_option"].astype(str))["stability"].map(_PCT)
+        stab = sens.set_index(sens["top_option"].astype(str))["stability"].map(PCT)
         top["stability"] = top["option_id"].astype(str).map(stab).fillna("—")
     threshold = study.options.settings.get("threshold_min", "T")
     spec = "nname=neighbourhood:t; rank=rank:0; label=option:t; hub_names=hubs:t; " \
@@ -495,7 +263,7 @@ def _options_section(study: Study, sel: ExportSelection, names: dict[str, str]) 
         "(estimated):1; npv_gbp=change in net present cost (estimated):£; " \
         "total=weighted score (0–1):3; stability=top option kept when weights move ±20 %:t"  # fmt: skip
     note = "Scores use the study's weights (see Assumptions); the app re-ranks with others."
-    return _table(top, spec, caption="Top co-location options per neighbourhood", note=note)
+    return table(top, spec, caption="Top co-location options per neighbourhood", note=note)
 
 
 def _estate_section(sel: ExportSelection) -> str:
@@ -507,12 +275,12 @@ def _estate_section(sel: ExportSelection) -> str:
     owner = a[c.OWNER_TYPE].astype(str).map(owner_type_label).rename("owner")
     g = frame.groupby(owner)
     summary = g.sum(min_count=1).join(g.size().rename("assets"))
-    summary = summary.join(frame.isna().groupby(owner).sum().add_suffix("_unknown"))
+    summary = summary.join(frame.isna().groupby(owner).sum().add_suffix("unknown"))
     spec = f"owner=owner type:t; assets=assets:0; {c.GIA_M2}=GIA m² (known):0; " \
-        f"{c.GIA_M2}_unknown=GIA unknown:0; {c.BACKLOG_GBP}=backlog £ (known):0; " \
-        f"{c.BACKLOG_GBP}_unknown=backlog unknown:0; tco2e=tCO2e a year (known):0; " \
+        f"{c.GIA_M2}unknown=GIA unknown:0; {c.BACKLOG_GBP}=backlog £ (known):0; " \
+        f"{c.BACKLOG_GBP}unknown=backlog unknown:0; tco2e=tCO2e a year (known):0; " \
         "tco2e_unknown=tCO2e unknown:0"  # fmt: skip
-    return _table(summary.reset_index(), spec, caption="The estate in view by owner type")
+    return table(summary.reset_index(), spec, caption="The estate in view by owner type")
 
 
 def _flatten(d: Mapping[str, Any], prefix: str = "") -> list[tuple[str, str]]:
@@ -535,10 +303,10 @@ def _assumptions_section(study: Study) -> str:
         if res is not None:
             frame = pd.DataFrame(_flatten(res.settings), columns=["setting", "value"])
             spec = "setting=setting:t; value=value:t"
-            out.append(_table(frame, spec, caption=f"{what} settings", missing="none recorded"))
+            out.append(table(frame, spec, caption=f"{what} settings", missing="none recorded"))
     cohorts = pd.DataFrame(list(study.cohorts.items()), columns=["cohort", "definition"])
     spec = "cohort=cohort:l; definition=sum of zone columns:t"
-    out.append(_table(cohorts, spec, caption="Cohorts", missing="none declared"))
+    out.append(table(cohorts, spec, caption="Cohorts", missing="none declared"))
     return "".join(out)
 
 
@@ -556,11 +324,11 @@ def _sources_section(sel: ExportSelection) -> str:
     attribution = "".join(f"<li>{esc(x)}</li>" for x in lines)
     left = "".join(f"<li>{esc(n)}: {esc(w)}</li>" for n, w in sel.left_out.items())
     return (
-        _table(src, spec, caption="Data sources and licences", missing="no source was recorded")
+        table(src, spec, caption="Data sources and licences", missing="no source was recorded")
         + (f"<p><b>Attribution</b></p><ul>{attribution}</ul>" if attribution else "")
         + (f"<p><b>Tables not in this view</b></p><ul>{left}</ul>" if left else "")
         + "<details><summary>Map software: Leaflet 1.9.4 (BSD 2-Clause licence)</summary>"
-        f"<pre>{esc(_leaflet()[2])}</pre></details>"
+        f"<pre>{esc(leaflet()[2])}</pre></details>"
     )
 
 
@@ -630,7 +398,7 @@ def build_report(
         heads.append(transit_sentence(status).rstrip("."))
     summary = (
         f"<p>Scope: <b>{esc(sel.view.describe())}</b>. Assets: {len(sel.layers['assets'])}; "
-        f"zones: {len(sel.layers['zones'])} ({_num()(pop)} residents); neighbourhoods: "
+        f"zones: {len(sel.layers['zones'])} ({num()(pop)} residents); neighbourhoods: "
         f"{len(sel.layers['neighbourhoods'])}.</p>"
         + "".join(f"<p>Whole study: {esc(h)}.</p>" for h in heads if h)
         + '<p class="note">Travel times are modelled on the street network; carbon and costs '
@@ -638,7 +406,7 @@ def build_report(
     )
     sections = [
         ("summary", "Summary", summary),
-        ("map", "Map", _map_section(study, sel, cohort, simplify_m)),
+        ("map", "Map", map_section(study, sel, cohort, simplify_m)),
         ("estate", "Estate", _estate_section(sel)),
         ("access", "Access", _access_section(study, sel, cohort or "everyone", names)),
         ("carbon", "Carbon and cost", _carbon_section(sel, names)),
@@ -653,7 +421,7 @@ def build_report(
         f'<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{esc(title)}</title><style>{_leaflet()[1]}</style><style>{_CSS}</style></head>"
+        f"<title>{esc(title)}</title><style>{leaflet()[1]}</style><style>{_CSS}</style></head>"
         f'<body>{banner}<h1>{esc(title)}</h1><p class="note">Made by estatesplan '
         f"{esc(__version__)} on {stamp}; config digest {esc(study.config_digest[:12] or '—')}."
         f"</p><nav><ol>{toc}</ol></nav>{body}{banner}</body></html>"
