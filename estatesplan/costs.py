@@ -44,6 +44,7 @@ __all__ = [
     "load_carbon_values",
     "npv",
     "payback_year",
+    "payback_years",
 ]
 
 logger = logging.getLogger(__name__)
@@ -572,19 +573,59 @@ def payback_year(
     DataContractError
         If the forecasts differ in assets or years (MissingColumnError: lack columns).
     """
-    sums, keys = [], []
+    per_asset, total = payback_years(base, option)
+    if asset_id is None:
+        return total
+    if str(asset_id) not in per_asset:
+        msg = "payback_year: base and option must cover the same assets and years (and the asset must exist)."
+        raise DataContractError(msg)
+    return per_asset[str(asset_id)]
+
+
+def payback_years(
+    base: pd.DataFrame, option: pd.DataFrame
+) -> tuple[dict[str, int | None], int | None]:
+    """:func:`payback_year` of every asset, and of all assets together, in one pass.
+
+    Parameters
+    ----------
+    base, option
+        Forecasts over the same assets and years (from :func:`forecast`).
+
+    Returns
+    -------
+    per_asset : dict of str to int or None
+        Asset id → first year from which its cumulative PV saving stays >= 0 (None: never).
+    total : int or None
+        The same for all assets together.
+
+    Raises
+    ------
+    DataContractError
+        If the forecasts differ in assets or years (MissingColumnError: lack columns).
+    """
+    frames = []
     for name, f in (("base", base), ("option", option)):
         if missing := [c for c in ("asset_id", "year", "pv_gbp") if c not in f.columns]:
             msg = f"payback_year: {name} lacks columns {missing}; pass frames from costs.forecast."
             raise MissingColumnError(msg)
-        g = f if asset_id is None else f[f["asset_id"].astype(str) == str(asset_id)]
-        nan = g["pv_gbp"].isna().groupby(g["year"]).any()
-        sums.append(g.groupby("year")["pv_gbp"].sum().where(~nan))
-        keys.append(set(zip(f["asset_id"].astype(str), f["year"], strict=True)))
-    if keys[0] != keys[1] or sums[0].empty:
+        frames.append(f.assign(asset_id=f["asset_id"].astype(str)))
+    keys = [set(zip(f["asset_id"], f["year"], strict=True)) for f in frames]
+    if keys[0] != keys[1] or frames[0].empty:
         msg = "payback_year: base and option must cover the same assets and years (and the asset must exist)."
         raise DataContractError(msg)
-    saving = sums[0] - sums[1]
+
+    def yearly(f: pd.DataFrame, by: list[str]) -> pd.Series:
+        nan = f["pv_gbp"].isna().groupby([f[k] for k in by]).any()
+        return f.groupby(by)["pv_gbp"].sum().where(~nan)  # a year with an unknown cost: unknown
+
+    per = yearly(frames[0], ["asset_id", "year"]) - yearly(frames[1], ["asset_id", "year"])
+    per_asset = {str(a): _payback(s.droplevel(0)) for a, s in per.groupby(level=0, sort=False)}
+    return per_asset, _payback(yearly(frames[0], ["year"]) - yearly(frames[1], ["year"]))
+
+
+def _payback(saving: pd.Series) -> int | None:
+    """First year (index, increasing) from which the cumulative saving stays >= 0."""
     cum = saving.cumsum().to_numpy()
     if np.isnan(cum).any() or cum[-1] < 0:
         return None

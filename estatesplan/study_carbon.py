@@ -475,11 +475,11 @@ def _forward(
         )  # fmt: skip
         forecasts.append(option.assign(pathway="retrofit"))
         npv = _costs.npv(option).reset_index().assign(pathway="retrofit")
+        per_asset, total = _costs.payback_years(base, option)  # one pass, not one per asset
         npv["payback_year"] = [
-            _costs.payback_year(base, option, asset_id=a) if a != _costs.TOTAL_ROW else
-            _costs.payback_year(base, option)
+            total if a == _costs.TOTAL_ROW else per_asset.get(a)
             for a in npv[c.ASSET_ID].astype(str)
-        ]  # fmt: skip
+        ]
         npvs.append(npv)
     return {
         "trajectory": trajectory,

@@ -20,6 +20,7 @@ from estatesplan.costs import (
     load_carbon_values,
     npv,
     payback_year,
+    payback_years,
 )
 from estatesplan.errors import (
     ConfigError,
@@ -293,6 +294,26 @@ def test_payback_year_none_when_never() -> None:
     base = _pv([100.0, 100 / 1.035, 100 / 1.035**2])
     option = _pv([250.0, 50 / 1.035, 50 / 1.035**2])  # cumulative ends at -150 + 48.3 + 46.7 < 0
     assert payback_year(base, option) is None
+
+
+def test_payback_years_of_every_asset_in_one_pass() -> None:
+    years = [2025, 2026, 2027]
+    base = pd.concat([_pv([100.0, 100 / 1.035, 100 / 1.035**2]),                  # A as above
+                      _pv([10.0, 10.0, 10.0]).assign(asset_id="B"),               # B: never
+                      _pv([5.0, np.nan, 5.0]).assign(asset_id="C")])              # C: unknown
+    option = pd.concat([_pv([250.0, 0.0, 0.0]), _pv([40.0, 5.0, 5.0]).assign(asset_id="B"),
+                        _pv([0.0, 0.0, 0.0]).assign(asset_id="C")])  # fmt: skip
+    per_asset, total = payback_years(base, option)
+    assert per_asset == {"A": 2027, "B": None, "C": None}
+    assert total is None  # C's unknown 2026 makes every total from 2026 on unknown
+    for a in "ABC":  # the one-pass answer is payback_year's, asset by asset
+        assert payback_year(base, option, asset_id=a) == per_asset[a]
+    ab = [f[f["asset_id"] != "C"] for f in (base, option)]
+    # A and B together: -150 - 30 = -180; +96.62 + 5 = -78.38; +93.35 + 5 = +19.97 -> 2027
+    assert payback_years(*ab)[1] == 2027 == payback_year(*ab)
+    assert list(base["year"].unique()) == years
+    with pytest.raises(DataContractError, match="same assets and years"):
+        payback_year(base, option, asset_id="Z")
 
 
 def test_payback_year_of_a_forecast_option() -> None:

@@ -94,6 +94,34 @@ def test_demo_carbon_outputs(demo: Study) -> None:
     assert r.forecast["year"].nunique() == 30
 
 
+def _slow_payback(base: pd.DataFrame, option: pd.DataFrame, asset: str | None) -> int | None:
+    """The obvious way: one asset's (or all) yearly PV saving, cumulated, last year below 0."""
+    saving = []
+    for year in sorted(base["year"].unique()):
+        rows = [f[(f["year"] == year) & ((f["asset_id"] == asset) if asset else True)]["pv_gbp"]
+                for f in (base, option)]  # fmt: skip
+        if any(r.isna().any() for r in rows):
+            return None
+        saving.append((year, rows[0].sum() - rows[1].sum()))
+    cum = np.cumsum([v for _, v in saving])
+    if cum[-1] < 0:
+        return None
+    below = np.flatnonzero(cum < 0)
+    return int(saving[0 if not below.size else below[-1] + 1][0])
+
+
+def test_demo_payback_years_equal_the_obvious_computation(demo: Study) -> None:
+    r = demo.carbon
+    assert r is not None
+    f = r.forecast.assign(asset_id=r.forecast["asset_id"].astype(str))
+    base, option = f[f["pathway"] == "no_action"], f[f["pathway"] == "retrofit"]
+    npv = r.npv[r.npv["pathway"] == "retrofit"].set_index("asset_id")["payback_year"]
+    assert len(npv) > 20
+    for asset, got in npv.items():
+        want = _slow_payback(base, option, None if asset == "TOTAL" else str(asset))
+        assert (pd.isna(got) and want is None) or got == want, asset
+
+
 def test_demo_carbon_exports_and_reads_back(demo: Study, tmp_path: Path) -> None:
     files = export.write_study(demo, tmp_path / "out")
     for name in ("carbon_assets.csv", "carbon_zones.csv", "carbon_net_zero.csv", "cost_npv.csv"):
