@@ -185,8 +185,8 @@ def staff_tables(
     teams = _teams(study, cfg, mask) if mask is not None else {}
     members = sorted({m for team in teams.values() for m in team})
     modes = nets.configured()
-    if modes and "transit" in cfg.access.modes and cfg.transit.gtfs is not None:
-        modes.append("transit")
+    if nets.modes() and "transit" in cfg.access.modes and cfg.transit.gtfs is not None:
+        modes.append("transit")  # also when transit is the only mode (its walk is built)
     if members and modes:
         sites = study.assets[study.assets[c.ASSET_ID].astype(str).isin(members)]
         for mode in modes:

@@ -676,6 +676,16 @@ def load_config(path: str | os.PathLike[str]) -> StudyConfig:
     transit = read_transit(r, data)
     if transit.gtfs is not None and "modes" not in r.table(data, "access"):
         access = replace(access, modes=(*access.modes, "transit"))  # a feed given: transit too
+    for sec, key, mode in (
+        ("access", "left_behind_mode", access.left_behind_mode),
+        ("colocation", "access_mode", colocation.access_mode),
+        ("colocation", "staff_mode", colocation.staff_mode),
+    ):
+        if mode not in access.modes:
+            r.problems.append(
+                f"[{sec}] {key} = {mode!r} is not among [access] modes "
+                f"({', '.join(access.modes)}); set [{sec}] {key} to one of them"
+            )
     if "transit" in access.modes and transit.gtfs is None:
         r.problems.append(
             "[access] modes includes transit but no timetable is given; set [transit] gtfs to a "

@@ -52,6 +52,11 @@ def _config_with(tmp_path: Path, demo_dir: Path, extra: str, access: str = "") -
     return p
 
 
+TRANSIT_ONLY = (
+    'modes = ["transit"]\nleft_behind_mode = "transit"\n'
+    '[colocation]\naccess_mode = "transit"\nstaff_mode = "transit"'
+)
+
 # --- config -------------------------------------------------------------------------------
 
 
@@ -85,6 +90,19 @@ def test_transit_settings_are_read(tmp_path: Path, demo_dir: Path) -> None:
     assert load_config(
         _config_with(tmp_path, demo_dir, 'date = "2026-05-12"')
     ).transit.date == dt.date(2026, 5, 12)
+
+
+def test_modes_named_elsewhere_must_be_among_the_access_modes(
+    tmp_path: Path, demo_dir: Path
+) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_config(_config_with(tmp_path, demo_dir, "", access='modes = ["transit"]'))
+    text = str(err.value)
+    for key in ("[access] left_behind_mode", "[colocation] access_mode", "[colocation] staff_mode"):
+        assert f"{key} = 'walk' is not among [access] modes (transit)" in text, key
+    assert load_config(_config_with(tmp_path, demo_dir, "", access=TRANSIT_ONLY)).access.modes == (
+        "transit",
+    )
 
 
 def test_explicit_modes_without_transit_leave_it_out(tmp_path: Path, demo_dir: Path) -> None:
@@ -240,7 +258,9 @@ def test_a_walk_cap_for_other_layers_is_refused(demo_dir: Path, demo_layers: tup
     walk = matrix_from_network(
         net, zones.iloc[:5], assets, origin_id=c.ZONE_ID, destination_id=c.ASSET_ID, cutoff_min=60
     )
-    with pytest.raises(DataContractError, match=r"other origins than the layer \(5 ids against 150\)"):
+    with pytest.raises(
+        DataContractError, match=r"other origins than the layer \(5 ids against 150\)"
+    ):
         study_transit.transit_matrix_from_network(
             net, tt, zones, assets, origin_id=c.ZONE_ID, destination_id=c.ASSET_ID,
             transit=TransitConfig(gtfs=demo_dir / "gtfs.zip"), cutoff_min=60.0, walk=walk,
@@ -255,7 +275,7 @@ def test_study_matrices_transit_only_computes_walk_as_its_cap(
 ) -> None:
     zones, assets = demo_layers
     cfg = load_config(
-        _config_with(tmp_path, demo_dir, 'window = "08:00-08:30"', access='modes = ["transit"]')
+        _config_with(tmp_path, demo_dir, 'window = "08:00-08:30"', access=TRANSIT_ONLY)
     )
     cache = tmp_path / "cache"
     first = study_matrices(cfg, zones, assets, cache_folder=cache)
@@ -278,6 +298,22 @@ def test_study_matrices_transit_only_computes_walk_as_its_cap(
     )
     with pytest.raises(AssertionError, match="rebuilt"):  # a new window is a new key
         study_matrices(other, zones, assets, cache_folder=cache)
+
+
+def test_transit_as_the_only_mode_still_gives_staff_journeys(
+    tmp_path: Path, demo_dir: Path
+) -> None:
+    cfg = load_config(
+        _config_with(tmp_path, demo_dir, 'window = "08:00-08:30"', access=TRANSIT_ONLY)
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the demo's own data-quality notes are tested elsewhere
+        study = pipeline.run_study(cfg)
+    assert study.access is not None
+    assert set(study.matrices) == {"transit"}
+    assert set(study.access.staff["mode"]) == {"transit"}
+    assert set(study.access.inter_site) == {"transit"}
+    assert set(study.access.zones["mode"]) == {"transit"}
 
 
 # --- what is said -------------------------------------------------------------------------------
