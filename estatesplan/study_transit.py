@@ -14,7 +14,9 @@ travel-time engine (:mod:`estatesplan.travel_times`):
    the direct walk (so the mode is never slower than walking), NaN beyond the cut-off.
 
 The result is a :class:`~estatesplan.travel_times.TravelTimeMatrix` of mode ``"transit"``
-that the access, carbon and co-location stages read like any other mode.
+that the access stage (cohorts, staff commuting and journeys between sites), co-location
+options and scenarios read like any other mode. Residents' trip carbon does not use it: that
+estimate takes mode shares by trip distance and car availability (bus and rail included).
 """
 
 from __future__ import annotations
