@@ -62,6 +62,27 @@ class StudyNetworks:
             modes.append("walk")  # walks to and from stops
         return modes
 
+    def transit(
+        self,
+        origins: gpd.GeoDataFrame,
+        destinations: gpd.GeoDataFrame,
+        *,
+        origin_id: str,
+        destination_id: str,
+        cutoff_min: float | None = None,
+    ) -> TravelTimeMatrix:
+        """Walk + public transport minutes with the study's ``[transit]`` and ``[network]``
+        settings over its walk network and timetable (cut-off: ``[access] cutoff_min``)."""
+        from .study_transit import transit_matrix_from_network
+
+        cfg = self.cfg
+        return transit_matrix_from_network(
+            self("walk"), self.timetable(), origins, destinations, origin_id=origin_id,
+            destination_id=destination_id, transit=cfg.transit,
+            cutoff_min=cfg.access.cutoff_min if cutoff_min is None else cutoff_min,
+            max_snap_m=cfg.network.max_snap_m, walk_speed_kmh=cfg.network.walk_speed_kmh,
+        )  # fmt: skip
+
     def configured(self) -> list[str]:
         """Routed modes named in ``[access] modes`` (without the walk that transit needs)."""
         return [m for m in self.modes() if m in self.cfg.access.modes]
@@ -130,19 +151,11 @@ def _quiet(fn: Any, *args: Any, **kwargs: Any) -> Any:
     return out
 
 
-def _transit_inter_site(
-    cfg: StudyConfig, nets: StudyNetworks, sites: gpd.GeoDataFrame
-) -> TravelTimeMatrix:
+def _transit_inter_site(nets: StudyNetworks, sites: gpd.GeoDataFrame) -> TravelTimeMatrix:
     """Walk + public transport minutes between team sites (0 on the diagonal)."""
     import dataclasses
 
-    from .study_transit import transit_matrix_from_network
-
-    m = transit_matrix_from_network(
-        nets("walk"), nets.timetable(), sites, sites, origin_id=c.ASSET_ID,
-        destination_id=c.ASSET_ID, transit=cfg.transit, cutoff_min=cfg.access.cutoff_min,
-        max_snap_m=cfg.network.max_snap_m, walk_speed_kmh=cfg.network.walk_speed_kmh,
-    )  # fmt: skip
+    m = nets.transit(sites, sites, origin_id=c.ASSET_ID, destination_id=c.ASSET_ID)
     minutes = m.minutes.copy()
     np.fill_diagonal(minutes, 0.0)
     return dataclasses.replace(m, minutes=minutes)
@@ -205,7 +218,7 @@ def staff_tables(
 
             def build(mode: str = mode) -> TravelTimeMatrix:
                 if mode == "transit":
-                    return _transit_inter_site(cfg, nets, sites)
+                    return _transit_inter_site(nets, sites)
                 matrix: TravelTimeMatrix = _quiet(
                     _staff.inter_site_matrix, nets(mode), sites, id_column=c.ASSET_ID,
                     cutoff_min=cfg.access.cutoff_min, max_snap_m=cfg.network.max_snap_m,

@@ -20,7 +20,14 @@ if TYPE_CHECKING:
 
     from .config import _Reader
 
-__all__ = ["DEFAULT_WINDOW", "TRANSIT_KEYS", "TransitConfig", "parse_window", "read_transit"]
+__all__ = [
+    "DEFAULT_WINDOW",
+    "TRANSIT_KEYS",
+    "TransitConfig",
+    "check_transit",
+    "parse_window",
+    "read_transit",
+]
 
 TRANSIT_KEYS: Final = {
     "gtfs", "date", "window", "percentile", "max_transfers", "max_walk_min", "transfer_m",
@@ -110,6 +117,31 @@ def parse_window(text: str) -> tuple[str, str]:
     return start, end
 
 
+def check_transit(cfg: TransitConfig) -> list[str]:
+    """Problems with the numeric settings, one line each (empty when all are in range).
+
+    Parameters
+    ----------
+    cfg
+        The settings, from a config or the command line.
+
+    Returns
+    -------
+    list of str
+        E.g. "percentile must lie in 0–100, found 120".
+    """
+    problems = []
+    if not 0 <= cfg.percentile <= 100:
+        problems.append(f"percentile must lie in 0–100, found {cfg.percentile:g}")
+    if cfg.max_transfers < 0:
+        problems.append(f"max_transfers must be ≥ 0, found {cfg.max_transfers}")
+    if not cfg.max_walk_min > 0:
+        problems.append(f"max_walk_min must be positive, found {cfg.max_walk_min:g}")
+    if cfg.transfer_m < 0:
+        problems.append(f"transfer_m must be ≥ 0, found {cfg.transfer_m:g}")
+    return problems
+
+
 def read_transit(r: _Reader, data: Mapping[str, Any]) -> TransitConfig:
     """Read ``[transit]``, recording every problem on ``r``.
 
@@ -156,14 +188,7 @@ def read_transit(r: _Reader, data: Mapping[str, Any]) -> TransitConfig:
         max_walk_min=r.typed("transit", tr, "max_walk_min", float, 20.0),
         transfer_m=r.typed("transit", tr, "transfer_m", float, 400.0),
     )
-    if not 0 <= cfg.percentile <= 100:
-        r.problems.append(f"[transit] percentile must lie in 0–100, found {cfg.percentile}")
-    if cfg.max_transfers < 0:
-        r.problems.append(f"[transit] max_transfers must be ≥ 0, found {cfg.max_transfers}")
-    if not cfg.max_walk_min > 0:
-        r.problems.append(f"[transit] max_walk_min must be positive, found {cfg.max_walk_min}")
-    if cfg.transfer_m < 0:
-        r.problems.append(f"[transit] transfer_m must be ≥ 0, found {cfg.transfer_m}")
+    r.problems.extend(f"[transit] {p}" for p in check_transit(cfg))
     if cfg.gtfs is None and any(k in tr for k in TRANSIT_KEYS - {"gtfs"}):
         r.problems.append(
             '[transit] has settings but no gtfs feed; add gtfs = "feed.zip" (a GTFS zip as published)'

@@ -156,7 +156,7 @@ def _transit_args(args: argparse.Namespace) -> TransitConfig | None:
     """The ``[transit]`` settings given on the command line (None unless a feed or mode asks)."""
     import datetime as dt
 
-    from ._config_transit import TransitConfig, parse_window
+    from ._config_transit import TransitConfig, check_transit, parse_window
 
     given = [f"--{k}" for k in ("gtfs", "date", "window") if getattr(args, k) is not None]
     if args.mode != "transit":
@@ -181,8 +181,8 @@ def _transit_args(args: argparse.Namespace) -> TransitConfig | None:
         gtfs=Path(args.gtfs), date=date, window=window, percentile=args.percentile,
         max_transfers=args.max_transfers, max_walk_min=args.max_walk_min,
     )  # fmt: skip
-    if not 0 <= cfg.percentile <= 100 or cfg.max_transfers < 0 or not cfg.max_walk_min > 0:
-        msg = "--percentile must lie in 0–100, --max-transfers ≥ 0 and --max-walk-min > 0"
+    if problems := check_transit(cfg):
+        msg = "; ".join(f"--{p.replace('_', '-')}" for p in problems)
         raise ConfigError(msg)
     return cfg
 

@@ -436,21 +436,15 @@ def matrix_from_files(
     )  # fmt: skip
 
     def build() -> TravelTimeMatrix:
-        routed = "walk" if mode == "transit" else mode
-        speeds = {"walk": walk_speed_kmh} if routed == "walk" else None
-        net = networks.network_from_osm(osm, routed, crs=crs, speeds=speeds)  # type: ignore[arg-type]
         if mode == "transit":
-            from . import study_transit
-
-            assert transit is not None and transit.gtfs is not None
-            tt = study_transit.load_timetable(
-                transit.gtfs, date=transit.date, crs=crs, transfer_m=transit.transfer_m,
-                walk_speed_kmh=walk_speed_kmh,
-            )  # fmt: skip
-            return study_transit.transit_matrix_from_network(
-                net, tt, orig, dest, origin_id=oid, destination_id=did, transit=transit,
-                cutoff_min=cutoff_min, max_snap_m=max_snap_m, walk_speed_kmh=walk_speed_kmh,
-            )  # fmt: skip
+            assert transit is not None
+            pct = float(transit.percentile)
+            return _transit_between(
+                osm, orig, oid, dest, did, transit=transit, crs=crs, cutoff_min=cutoff_min,
+                max_snap_m=max_snap_m, walk_speed_kmh=walk_speed_kmh, percentiles=(pct,),
+            )[pct]  # fmt: skip
+        speeds = {"walk": walk_speed_kmh} if mode == "walk" else None
+        net = networks.network_from_osm(osm, mode, crs=crs, speeds=speeds)  # type: ignore[arg-type]
         return travel_times.matrix_from_network(
             net, orig, dest, origin_id=oid, destination_id=did, cutoff_min=cutoff_min,
             max_snap_m=max_snap_m, walk_speed_kmh=walk_speed_kmh, warn=False,
@@ -528,7 +522,6 @@ def transit_percentiles_from_files(
         If the cut-off, the percentiles or a transit setting is out of range, or no feed
         is given.
     """
-    from . import networks, study_transit
 
     if transit.gtfs is None:
         msg = "the transit mode needs a GTFS timetable (a zip as published): give --gtfs FEED.zip"
@@ -540,15 +533,9 @@ def transit_percentiles_from_files(
         msg = f"percentiles must lie in 0–100, got {list(percentiles)!r}"
         raise ConfigError(msg)
     orig, oid, dest, did, crs = _read_pair(origins, destinations, origin_id, destination_id, crs)
-    net = networks.network_from_osm(osm, "walk", crs=crs, speeds={"walk": walk_speed_kmh})
-    tt = study_transit.load_timetable(
-        transit.gtfs, date=transit.date, crs=crs, transfer_m=transit.transfer_m,
-        walk_speed_kmh=walk_speed_kmh,
-    )  # fmt: skip
-    mats = study_transit.transit_percentiles_from_network(
-        net, tt, orig, dest, origin_id=oid, destination_id=did, transit=transit,
-        cutoff_min=cutoff_min, max_snap_m=max_snap_m, walk_speed_kmh=walk_speed_kmh,
-        percentiles=percentiles,
+    mats = _transit_between(
+        osm, orig, oid, dest, did, transit=transit, crs=crs, cutoff_min=cutoff_min,
+        max_snap_m=max_snap_m, walk_speed_kmh=walk_speed_kmh, percentiles=percentiles,
     )  # fmt: skip
     first = next(iter(mats.values()))
     stack = np.stack([m.minutes for m in mats.values()])
@@ -562,3 +549,33 @@ def transit_percentiles_from_files(
     )
     out.attrs["timetable"] = dict(first.metadata.get("timetable") or {})
     return out
+
+
+def _transit_between(
+    osm: str | Path,
+    orig: gpd.GeoDataFrame,
+    oid: str,
+    dest: gpd.GeoDataFrame,
+    did: str,
+    *,
+    transit: TransitConfig,
+    crs: str,
+    cutoff_min: float,
+    max_snap_m: float,
+    walk_speed_kmh: float,
+    percentiles: Sequence[float],
+) -> dict[float, TravelTimeMatrix]:
+    """Build the walk network and the day's timetable, then route every percentile."""
+    from . import networks, study_transit
+
+    assert transit.gtfs is not None
+    net = networks.network_from_osm(osm, "walk", crs=crs, speeds={"walk": walk_speed_kmh})
+    tt = study_transit.load_timetable(
+        transit.gtfs, date=transit.date, crs=crs, transfer_m=transit.transfer_m,
+        walk_speed_kmh=walk_speed_kmh,
+    )  # fmt: skip
+    return study_transit.transit_percentiles_from_network(
+        net, tt, orig, dest, origin_id=oid, destination_id=did, transit=transit,
+        cutoff_min=cutoff_min, max_snap_m=max_snap_m, walk_speed_kmh=walk_speed_kmh,
+        percentiles=percentiles,
+    )  # fmt: skip

@@ -232,14 +232,13 @@ def _recolumn(
             msg = "opening a site needs the street network ([network] osm) to route to it"
             raise ConfigError(msg)
         if mode == "transit":  # walk + public transport to the new sites, capped by walking
-            from .study_transit import transit_matrix_from_network
-
-            extra = transit_matrix_from_network(
-                nets("walk"), nets.timetable(), study.zones, opened,
-                origin_id=c.ZONE_ID, destination_id=c.ASSET_ID, transit=cfg.transit,
-                cutoff_min=matrix.cutoff_min, max_snap_m=cfg.network.max_snap_m,
-                walk_speed_kmh=cfg.network.walk_speed_kmh,
-            )  # fmt: skip
+            extra = nets.transit(
+                study.zones,
+                opened,
+                origin_id=c.ZONE_ID,
+                destination_id=c.ASSET_ID,
+                cutoff_min=matrix.cutoff_min,
+            )
         else:
             extra = matrix_from_network(
                 nets(mode), study.zones, opened, origin_id=c.ZONE_ID,

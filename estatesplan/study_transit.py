@@ -385,33 +385,10 @@ def transit_percentiles_from_network(
 
     One range-RAPTOR pass per origin gives every percentile (R5 reports 5/25/50/75/95:
     how the time varies with when one leaves). See :func:`transit_matrix_from_network`
-    for the parameters; ``transit.percentile`` is ignored here.
+    for the other parameters; ``transit.percentile`` is ignored here.
 
     Parameters
     ----------
-    walk_net
-        The walk network (projected CRS, edge times in seconds).
-    timetable
-        From :func:`load_timetable` (stops in ``walk_net``'s CRS).
-    origins, destinations
-        As for :func:`~estatesplan.travel_times.matrix_from_network` (zones route from
-        ``route_x``/``route_y``).
-    origin_id, destination_id
-        Id columns.
-    transit
-        Window, percentile, transfers and walk limits (``[transit]``).
-    cutoff_min
-        Longer trips are NaN, minutes.
-    walk
-        The direct walking matrix between the same origins and destinations (same id
-        order); None computes it. Its cut-off should be at least ``cutoff_min``.
-    max_snap_m, walk_speed_kmh
-        As for the walk matrices.
-    prepared
-        The walk network prepared once (:class:`~estatesplan.travel_times.PreparedNetwork`).
-    progress
-        Optional callback ``(done, total, label)`` as origins are routed.
-
     percentiles
         Which percentiles (0–100), increasing.
 
@@ -484,10 +461,9 @@ def transit_percentiles_from_network(
         max_walk_min=transit.max_walk_min, cutoff_min=cutoff_min, progress=progress,
     )  # fmt: skip
     near = np.isfinite(access).any(axis=0) | np.isfinite(egress).any(axis=1)
-    minutes = stack[pcts.index(50.0)] if 50.0 in pcts else stack[0]
-    faster = np.isfinite(minutes) & ~(
-        minutes >= np.where(np.isnan(walk.minutes), np.inf, walk.minutes)
-    )
+    walk_inf = np.where(np.isnan(walk.minutes), np.inf, walk.minutes)
+    faster = (np.isfinite(stack) & (stack < walk_inf[None])).sum(axis=(1, 2))  # per percentile
+    shown = pcts.index(50.0) if 50.0 in pcts else 0  # the one the log line reports
     settings: dict[str, Any] = {
         "cutoff_min": float(cutoff_min), "max_snap_m": float(max_snap_m),
         "walk_speed_kmh": float(walk_speed_kmh), **transit_settings(transit),
@@ -510,22 +486,20 @@ def transit_percentiles_from_network(
         "ridden through, not walked to), %.1f%% of pairs within %g min, %d faster than walking, "
         "in %.1f s",
         n_o, n_d, timetable.describe(), len(stops), tt.n_stops - len(stops),
-        100.0 * np.isfinite(minutes).mean() if minutes.size else 0.0,
-        cutoff_min, int(faster.sum()), time.perf_counter() - t0,
+        100.0 * np.isfinite(stack[shown]).mean() if stack[shown].size else 0.0,
+        cutoff_min, int(faster[shown]), time.perf_counter() - t0,
     )  # fmt: skip
-    out: dict[float, TravelTimeMatrix] = {}
-    for k, pct in enumerate(pcts):
-        m = stack[k]
-        faster_k = np.isfinite(m) & ~(m >= np.where(np.isnan(walk.minutes), np.inf, walk.minutes))
-        out[pct] = TravelTimeMatrix(
-            mode="transit", origin_ids=o_ids, destination_ids=d_ids, minutes=m,
+    return {
+        pct: TravelTimeMatrix(
+            mode="transit", origin_ids=o_ids, destination_ids=d_ids, minutes=stack[k],
             cutoff_min=float(cutoff_min),
             metadata={
                 "settings": {**settings, "percentile": pct}, **meta,
-                "pairs_faster_than_walking": int(faster_k.sum()),
+                "pairs_faster_than_walking": int(faster[k]),
             },
-        )  # fmt: skip
-    return out
+        )
+        for k, pct in enumerate(pcts)
+    }  # fmt: skip
 
 
 def transit_status(
