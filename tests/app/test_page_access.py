@@ -22,32 +22,20 @@ from streamlit.testing.v1 import AppTest
 
 from estatesplan import contracts as c
 from estatesplan.app import page_access as pa
-from estatesplan.app import state, views
+from estatesplan.app import state
 from estatesplan.study import Study
 from estatesplan.study_access import AccessResults
 from estatesplan.workspace import Workspace
+
+from ._apptest import open_page
 
 pytestmark = pytest.mark.app
 
 TIMEOUT = 120
 
 
-# AppTest runs the body of this function as a script, without this module's imports
-# or ``from __future__ import annotations``: its annotations use builtins only.
-
-
-def _page(ws: object) -> None:
-    """AppTest script: the app with a loader that always returns ``ws``."""
-    from estatesplan.app import main
-
-    main(loader=lambda _source: ws)
-
-
 def _access_page(ws: Workspace | Study) -> AppTest:
-    at = AppTest.from_function(_page, kwargs={"ws": ws}, default_timeout=TIMEOUT).run()
-    at.radio(key=views.PAGE).set_value("Access").run()
-    _ok(at)
-    return at
+    return open_page(ws, "Access", timeout=TIMEOUT, via_radio=True)
 
 
 def _ok(at: AppTest) -> None:

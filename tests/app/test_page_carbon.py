@@ -11,30 +11,19 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from estatesplan import carbon_views as cv
-from estatesplan.app import page_carbon, views
+from estatesplan.app import page_carbon
 from estatesplan.study import Study
 from estatesplan.workspace import Workspace
+
+from ._apptest import open_page
 
 pytestmark = pytest.mark.app
 
 TIMEOUT = 60
 
 
-def _page(ws: object) -> None:
-    """AppTest script (builtins-only annotations): the app with a fixed workspace."""
-    from estatesplan.app import main
-
-    main(loader=lambda _source: ws)
-
-
 def _open(ws: Workspace | Study) -> AppTest:
-    at = AppTest.from_function(_page, kwargs={"ws": ws}, default_timeout=TIMEOUT)
-    at.session_state[views.PAGE] = "Carbon and cost"  # open here: skip drawing the estate map
-    at.run()
-    assert at.radio(key=views.PAGE).value == "Carbon and cost"
-    assert not at.exception
-    assert not at.error
-    return at
+    return open_page(ws, "Carbon and cost", timeout=TIMEOUT)  # skips drawing the estate map
 
 
 def _table(at: AppTest, column: str) -> pd.DataFrame:

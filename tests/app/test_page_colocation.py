@@ -24,6 +24,8 @@ from estatesplan.options import MEASURES, rank_options
 from estatesplan.study_options import option_context
 from estatesplan.workspace import Workspace
 
+from ._apptest import open_page
+
 pytestmark = pytest.mark.app
 
 TIMEOUT = 90
@@ -31,18 +33,8 @@ NBH = "N02"
 SHOWN = ["rank", "option_id", "label", "total", *MEASURES]
 
 
-def _page(ws: object) -> None:
-    """AppTest script (builtins-only annotations): the app on the given workspace."""
-    from estatesplan.app import main
-
-    main(loader=lambda _source: ws)
-
-
 def _open(ws: Workspace) -> AppTest:
-    at = AppTest.from_function(_page, kwargs={"ws": ws}, default_timeout=TIMEOUT).run()
-    at.radio(key=views.PAGE).set_value("Co-location").run()
-    assert not at.exception and not at.error
-    return at
+    return open_page(ws, "Co-location", timeout=TIMEOUT, via_radio=True)
 
 
 def _table(at: AppTest, *columns: str) -> Any:

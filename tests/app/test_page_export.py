@@ -27,16 +27,11 @@ from estatesplan.errors import ConfigError
 from estatesplan.study import Study
 from estatesplan.workspace import Workspace
 
+from ._apptest import open_page
+
 pytestmark = pytest.mark.app
 
 TIMEOUT = 120
-
-
-def _page(ws: object) -> None:
-    """AppTest script: builtins-only annotations."""
-    from estatesplan.app import main
-
-    main(loader=lambda _source: ws)
 
 
 @pytest.fixture
@@ -55,10 +50,7 @@ def captured(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
 
 
 def _open_export(ws: Workspace) -> AppTest:
-    at = AppTest.from_function(_page, kwargs={"ws": ws}, default_timeout=TIMEOUT).run()
-    at.radio(key="page").set_value("Export").run()
-    assert not at.exception and not at.error
-    return at
+    return open_page(ws, "Export", timeout=TIMEOUT, via_radio=True)
 
 
 def _by_suffix(files: dict[str, bytes], name: str) -> bytes:

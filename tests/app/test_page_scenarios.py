@@ -12,30 +12,18 @@ from streamlit.testing.v1 import AppTest
 from estatesplan import scenario_views as sv
 from estatesplan import scenarios as sc
 from estatesplan.app import page_scenarios as ps
-from estatesplan.app import views
 from estatesplan.study import Study
 from estatesplan.workspace import Workspace
+
+from ._apptest import open_page
 
 pytestmark = pytest.mark.app
 
 TIMEOUT = 60
 
 
-def _page(ws: object) -> None:
-    """AppTest script (builtins-only annotations): the app with a fixed workspace."""
-    from estatesplan.app import main
-
-    main(loader=lambda _source: ws)
-
-
 def _open(ws: Workspace | Study) -> AppTest:
-    at = AppTest.from_function(_page, kwargs={"ws": ws}, default_timeout=TIMEOUT)
-    at.session_state[views.PAGE] = "Scenarios"  # open here: skip drawing the estate map
-    at.run()
-    assert at.radio(key=views.PAGE).value == "Scenarios"
-    assert not at.exception
-    assert not at.error
-    return at
+    return open_page(ws, "Scenarios", timeout=TIMEOUT)  # skips drawing the estate map
 
 
 def _tables(at: AppTest, column: str) -> list[pd.DataFrame]:
