@@ -100,6 +100,23 @@ def _trajectory(carbon: CarbonResults, nid: str | None, where: str) -> None:
     st.dataframe(nz, hide_index=True, key="carbon_net_zero_table")
 
 
+def _yearly_lines(
+    data: pd.DataFrame, title: str, *, value: str, series: str, y_title: str
+) -> alt.Chart:
+    """A line per ``series`` of ``value`` (£) by year, with a tooltip."""
+    chart: alt.Chart = (
+        alt.Chart(data, title=title)
+        .mark_line()
+        .encode(
+            x=alt.X("year:O", title="Year"),
+            y=alt.Y(f"{value}:Q", title=y_title),
+            color=alt.Color(f"{series}:N", title=None),
+            tooltip=["year:O", f"{series}:N", alt.Tooltip(f"{value}:Q", format=",.0f")],
+        )
+    )
+    return chart
+
+
 def _forecast(carbon: CarbonResults, nid: str | None, where: str) -> None:
     st.subheader(f"30-year cost forecast: {where}")
     pathways = [str(p) for p in carbon.forecast["pathway"].drop_duplicates()]
@@ -108,29 +125,17 @@ def _forecast(carbon: CarbonResults, nid: str | None, where: str) -> None:
     pathway = st.radio("Pathway", pathways, key=CARBON_PATHWAY, horizontal=True,
                        format_func=lambda p: cv.PATHWAY_LABELS.get(p, p))  # fmt: skip
     costs = cv.cost_chart_data(carbon, pathway=str(pathway), neighbourhood_id=nid)
-    lines = (
-        alt.Chart(costs, title="Yearly cost by component (£, real prices, undiscounted)")
-        .mark_line()
-        .encode(
-            x=alt.X("year:O", title="Year"),
-            y=alt.Y("gbp:Q", title="£ a year"),
-            color=alt.Color("component:N", title=None),
-            tooltip=["year:O", "component:N", alt.Tooltip("gbp:Q", format=",.0f")],
-        )
-    )
-    st.altair_chart(lines, key="carbon_cost_chart")
+    st.altair_chart(
+        _yearly_lines(costs, "Yearly cost by component (£, real prices, undiscounted)",
+                      value="gbp", series="component", y_title="£ a year"),
+        key="carbon_cost_chart",
+    )  # fmt: skip
     npv = cv.cumulative_npv(carbon, neighbourhood_id=nid)
-    cumulative = (
-        alt.Chart(npv, title="Cumulative net present cost (£, Green Book discounting)")
-        .mark_line()
-        .encode(
-            x=alt.X("year:O", title="Year"),
-            y=alt.Y("cumulative_pv_gbp:Q", title="£"),
-            color=alt.Color("pathway:N", title=None),
-            tooltip=["year:O", "pathway:N", alt.Tooltip("cumulative_pv_gbp:Q", format=",.0f")],
-        )
-    )
-    st.altair_chart(cumulative, key="carbon_npv_chart")
+    st.altair_chart(
+        _yearly_lines(npv, "Cumulative net present cost (£, Green Book discounting)",
+                      value="cumulative_pv_gbp", series="pathway", y_title="£"),
+        key="carbon_npv_chart",
+    )  # fmt: skip
     missing = cv.unknown_cost_assets(carbon, neighbourhood_id=nid)
     if missing:
         st.caption(f"{len(missing)} asset(s) with unknown costs are left out of these sums: "
